@@ -1,0 +1,291 @@
+import type { Subscriber } from 'rxjs';
+import { BufferOverflowError } from '../errors.js';
+import type { DropReason, OnDrop, OverflowStrategy } from '../types.js';
+import { RingQueue } from './RingQueue.js';
+import { reportUnhandledError } from './reportUnhandledError.js';
+
+/**
+ * What opens and closes the queue. Each operator supplies one:
+ * - the bounded buffers: a free concurrency slot;
+ * - the token and leaky buckets: enough accrued tokens;
+ * - pull feedback: outstanding demand.
+ */
+export interface Gate<T> {
+  /**
+   * Tokens (or other units) the value needs; called once per value on arrival, before anything else.
+   * A throw reports the value as `'rejected'` and errors the stream. Optional: defaults to 1.
+   */
+  cost?(value: T): number;
+  /** Whether a value of this cost may be released now. A throw errors the stream. */
+  canRelease(cost: number): boolean;
+  /** Hands the value on (starts its work, or emits it). A throw errors the stream. */
+  release(value: T, index: number, cost: number): void;
+  /** True while released work is still running; completion waits for it. Optional: never busy. */
+  busy?(): boolean;
+  /** The drain stopped with `cost` at the head of the queue: arrange for `drain()` to run later. */
+  blocked?(cost: number): void;
+  /** Nothing waits any more: cancel whatever `blocked` arranged. */
+  idle?(): void;
+}
+
+export interface GatedQueueSettings<T> {
+  /** Operator name, for error messages. */
+  operator: string;
+  /** Values allowed to wait (not counting released ones). */
+  capacity: number;
+  overflow: OverflowStrategy;
+  onDrop: OnDrop<T> | undefined;
+  /** Hold a source error until the queue is worked off and the gate is not busy. */
+  delayError?: boolean;
+  /** The reason given to `onDrop` for values the overflow strategy discards. Default `'overflow'`. */
+  dropReason?: DropReason;
+  /** The error sent under `overflow: 'error'`. Default: a {@link BufferOverflowError}. */
+  overflowError?: (value: T, capacity: number) => Error;
+}
+
+interface Entry<T> {
+  value: T;
+  index: number;
+  cost: number;
+}
+
+/**
+ * The engine behind every operator in the library: a bounded FIFO queue that applies the overflow
+ * strategies, drained in one trampolined loop whenever the gate opens.
+ *
+ * One instance lives per subscription. The operator feeds it the source's notifications (`push`,
+ * `complete`, `error`) and calls `drain()` when its gate may have opened. The engine guarantees:
+ * - values are released in arrival order, never more than one loop on the stack (re-entrant calls to
+ *   `drain()` from inside a release just let the running loop continue);
+ * - every value is released exactly once or reported to `onDrop` exactly once: `'overflow'` (or the
+ *   configured reason) when discarded, `'cleared'` when still waiting at error or unsubscribe;
+ * - on failure, queued values are reported before the error is sent downstream;
+ * - the output completes once the source has completed, nothing waits and the gate is not busy.
+ */
+export class GatedQueue<T> {
+  private readonly queue = new RingQueue<Entry<T>>();
+  private readonly dropReason: DropReason;
+  private nextIndex = 0;
+  private draining = false;
+  private sourceDone = false;
+  private hasPendingError = false;
+  private pendingError: unknown = undefined;
+  /** Set once the output has terminated or been unsubscribed; after that nothing is released. */
+  private closed = false;
+
+  constructor(
+    private readonly destination: Subscriber<unknown>,
+    private readonly settings: GatedQueueSettings<T>,
+    private readonly gate: Gate<T>,
+  ) {
+    this.dropReason = settings.dropReason ?? 'overflow';
+    destination.add(() => {
+      this.closed = true;
+      this.clear();
+    });
+  }
+
+  /** Values waiting. */
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** True once the output has terminated or been unsubscribed. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Read through a call so that flow analysis does not assume a release cannot close the queue. */
+  private isStopped(): boolean {
+    return this.closed;
+  }
+
+  /** A value from the source. */
+  push(value: T): void {
+    if (this.closed) return;
+    const index = this.nextIndex++;
+    const { gate, queue } = this;
+    let cost = 1;
+    if (gate.cost) {
+      try {
+        cost = gate.cost(value);
+      } catch (err) {
+        this.reportThenFail(value, 'rejected', err);
+        return;
+      }
+    }
+    try {
+      if (queue.length === 0 && !this.draining && gate.canRelease(cost)) {
+        // Fast path: nothing waits and the gate is open.
+        this.draining = true;
+        gate.release(value, index, cost);
+        this.draining = false;
+        this.drain();
+        return;
+      }
+      if (this.settings.capacity === 0 && this.draining && queue.length === 0 && gate.canRelease(cost)) {
+        // A value fed back synchronously from inside a release, with nowhere to wait: release it now.
+        gate.release(value, index, cost);
+        return;
+      }
+      this.offer({ value, index, cost });
+    } catch (err) {
+      this.draining = false;
+      this.fail(err);
+      return;
+    }
+    this.drain();
+  }
+
+  /** The source completed. */
+  complete(): void {
+    if (this.closed) return;
+    this.sourceDone = true;
+    this.drain();
+  }
+
+  /** The source errored. */
+  error(err: unknown): void {
+    if (this.closed) return;
+    if (this.settings.delayError) {
+      this.sourceDone = true;
+      if (!this.hasPendingError) {
+        this.hasPendingError = true;
+        this.pendingError = err;
+      }
+      this.drain();
+      return;
+    }
+    this.fail(err);
+  }
+
+  /** Releases waiting values while the gate lets them through; then completes if all is done. */
+  drain(): void {
+    if (this.draining || this.closed) return;
+    const { queue, gate } = this;
+    this.draining = true;
+    try {
+      while (queue.length > 0 && !this.isStopped() && gate.canRelease(queue.peek().cost)) {
+        const entry = queue.shift();
+        gate.release(entry.value, entry.index, entry.cost);
+      }
+    } catch (err) {
+      this.draining = false;
+      this.fail(err);
+      return;
+    }
+    this.draining = false;
+    if (this.isStopped()) return;
+    if (queue.length > 0) {
+      gate.blocked?.(queue.peek().cost);
+      return;
+    }
+    gate.idle?.();
+    if (this.sourceDone && !gate.busy?.()) {
+      this.closed = true;
+      if (this.hasPendingError) {
+        const err = this.pendingError;
+        this.pendingError = undefined;
+        this.destination.error(err);
+      } else {
+        this.destination.complete();
+      }
+    }
+  }
+
+  /**
+   * Tears down with an error: queued values are reported `'cleared'` first, then the error is sent.
+   * Safe to call more than once; only the first call does anything.
+   */
+  fail(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clear();
+    this.destination.error(err);
+  }
+
+  /** Reports a value that is not released (`onDrop`); a throwing `onDrop` errors the stream. */
+  report(value: T, reason: DropReason): void {
+    const { onDrop } = this.settings;
+    if (onDrop) onDrop(value, reason);
+  }
+
+  private reportThenFail(value: T, reason: DropReason, err: unknown): void {
+    try {
+      this.report(value, reason);
+    } catch (thrown) {
+      reportUnhandledError(thrown);
+    }
+    this.fail(err);
+  }
+
+  private offer(entry: Entry<T>): void {
+    const { queue, settings } = this;
+    if (queue.length < settings.capacity) {
+      queue.push(entry);
+      return;
+    }
+    const reason = this.dropReason;
+    if (queue.length === 0 && settings.overflow !== 'error') {
+      // Capacity 0: there is nothing to evict, so the arriving value is the one that goes.
+      this.report(entry.value, reason);
+      return;
+    }
+    switch (settings.overflow) {
+      case 'drop-incoming':
+        this.report(entry.value, reason);
+        return;
+      case 'drop-oldest': {
+        const evicted = queue.shift();
+        queue.push(entry);
+        this.report(evicted.value, reason);
+        return;
+      }
+      case 'drop-newest-queued': {
+        const evicted = queue.pop();
+        queue.push(entry);
+        this.report(evicted.value, reason);
+        return;
+      }
+      case 'drop-queue': {
+        // Queue the arrival first so that a throwing onDrop still leaves every value accounted for.
+        let evict = queue.length;
+        queue.push(entry);
+        while (evict-- > 0) this.report(queue.shift().value, reason);
+        return;
+      }
+      case 'error': {
+        this.report(entry.value, reason);
+        const make = settings.overflowError;
+        this.fail(
+          make
+            ? make(entry.value, settings.capacity)
+            : new BufferOverflowError(settings.capacity, entry.value, settings.operator),
+        );
+        return;
+      }
+    }
+  }
+
+  /** Reports every waiting value as `'cleared'`, oldest first. */
+  private clear(): void {
+    const { queue } = this;
+    if (queue.length === 0) return;
+    const { onDrop } = this.settings;
+    if (!onDrop) {
+      queue.drainTo(noop);
+      return;
+    }
+    queue.drainTo((entry) => {
+      try {
+        onDrop(entry.value, 'cleared');
+      } catch (err) {
+        reportUnhandledError(err);
+      }
+    });
+  }
+}
+
+function noop(): void {
+  // nothing to report to
+}

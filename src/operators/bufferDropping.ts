@@ -1,0 +1,40 @@
+import type { ObservableInput, OperatorFunction } from 'rxjs';
+import { createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
+
+/**
+ * A bounded queue in front of async work that drops arriving values when it is full
+ * (core.async's dropping buffer).
+ *
+ * ```
+ * source:   -a-b-c-d-|
+ * project:  each value takes 4 frames, emitting at the end ("----(x|)")
+ * bufferDropping(1, project)
+ * output:   -----A---B---|
+ *           onDrop: c 'overflow', d 'overflow'
+ * ```
+ *
+ * Same rules as {@link bufferBounded} with `overflow: 'drop-incoming'`. `bufferDropping(0, p)`
+ * behaves as `exhaustMap(p)`, with the ignored values reported.
+ *
+ * ## Example
+ * ```ts
+ * import { bufferDropping } from 'rxjs-backpressure';
+ *
+ * // Keep the first 50 waiting search requests; count the rest.
+ * let dropped = 0;
+ * queries$.pipe(bufferDropping(50, (q) => search(q), { onDrop: () => dropped++ }));
+ * ```
+ *
+ * @see {@link bufferBounded}
+ * @param capacity Values allowed to wait: a non-negative integer or `Infinity`.
+ * @param project The async work per value (any `ObservableInput`); `index` counts every source value.
+ * @param options `concurrency` (default 1), `onDrop`, `delayError` (default false).
+ * @return An operator emitting the projected values in the order the inners emit them.
+ */
+export function bufferDropping<T, R>(
+  capacity: number,
+  project: (value: T, index: number) => ObservableInput<R>,
+  options?: BufferOptions<T>,
+): OperatorFunction<T, R> {
+  return createBufferOperator('bufferDropping', capacity, project, options, 'drop-incoming');
+}

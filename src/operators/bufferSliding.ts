@@ -1,0 +1,40 @@
+import type { ObservableInput, OperatorFunction } from 'rxjs';
+import { createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
+
+/**
+ * A bounded queue in front of async work that evicts the oldest waiting value to make room
+ * (core.async's sliding buffer).
+ *
+ * ```
+ * source:   -a-b-c-d-|
+ * project:  each value takes 4 frames, emitting at the end ("----(x|)")
+ * bufferSliding(1, project)
+ * output:   -----A---D---|
+ *           onDrop: b 'overflow' (evicted by c), c 'overflow' (evicted by d)
+ * ```
+ *
+ * Same rules as {@link bufferBounded} with `overflow: 'drop-oldest'`. `bufferSliding(1, p)` is
+ * "exhaustMap with trailing": while work runs, only the latest value waits, so the last value is
+ * never lost.
+ *
+ * ## Example
+ * ```ts
+ * import { bufferSliding } from 'rxjs-backpressure';
+ *
+ * // Save the form at most one request at a time, always ending with the latest state.
+ * formChanges$.pipe(bufferSliding(1, (state) => http.put('/draft', state)));
+ * ```
+ *
+ * @see {@link bufferBounded}
+ * @param capacity Values allowed to wait: a non-negative integer or `Infinity`.
+ * @param project The async work per value (any `ObservableInput`); `index` counts every source value.
+ * @param options `concurrency` (default 1), `onDrop`, `delayError` (default false).
+ * @return An operator emitting the projected values in the order the inners emit them.
+ */
+export function bufferSliding<T, R>(
+  capacity: number,
+  project: (value: T, index: number) => ObservableInput<R>,
+  options?: BufferOptions<T>,
+): OperatorFunction<T, R> {
+  return createBufferOperator('bufferSliding', capacity, project, options, 'drop-oldest');
+}

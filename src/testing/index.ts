@@ -1,0 +1,2 @@
+// Test helpers for users' own tests (filled in by the virtual-time issue).
+export {};

@@ -1,0 +1,40 @@
+/**
+ * What a bounded queue does with a value that arrives when it is full.
+ *
+ * - `'drop-incoming'`: the arriving value is discarded (core.async's dropping buffer).
+ * - `'drop-oldest'`: the oldest queued value is evicted and the arriving one is queued
+ *   (core.async's sliding buffer).
+ * - `'drop-newest-queued'`: the most recently queued value is evicted and the arriving one is queued.
+ * - `'drop-queue'`: every queued value is evicted, oldest first, and the arriving one is queued.
+ * - `'error'`: the stream errors with a {@link BufferOverflowError}.
+ *
+ * The names say which value goes, on purpose: "drop latest" means opposite things in other libraries.
+ */
+export type OverflowStrategy =
+  'drop-incoming' | 'drop-oldest' | 'drop-newest-queued' | 'drop-queue' | 'error';
+
+/**
+ * Why a value was discarded instead of passed on.
+ *
+ * - `'overflow'`: a bounded queue was full and its {@link OverflowStrategy} discarded it.
+ * - `'rejected'`: a rate limit in police mode refused it.
+ * - `'expired'`: reserved for time-to-live policies.
+ * - `'shed'`: reserved for load-shedding policies.
+ * - `'cleared'`: it was still waiting when the stream errored or was unsubscribed.
+ */
+export type DropReason = 'overflow' | 'rejected' | 'expired' | 'shed' | 'cleared';
+
+/**
+ * Called once for every value an operator discards, with the reason. A throwing `onDrop` errors the
+ * output (or, while the output is already being torn down, is reported as an unhandled error).
+ */
+export type OnDrop<T> = (value: T, reason: DropReason) => void;
+
+/** Every {@link OverflowStrategy}, in a stable order (useful for table-driven tests). */
+export const OVERFLOW_STRATEGIES: readonly OverflowStrategy[] = Object.freeze([
+  'drop-incoming',
+  'drop-oldest',
+  'drop-newest-queued',
+  'drop-queue',
+  'error',
+] as const);
