@@ -14,3 +14,9 @@ export type { BufferBoundedOptions, BufferOptions } from './operators/bufferBoun
 export { bufferDropping } from './operators/bufferDropping.js';
 export { bufferFixed } from './operators/bufferFixed.js';
 export { bufferSliding } from './operators/bufferSliding.js';
+
+// Time-paced flow control
+export { leakyBucket } from './operators/leakyBucket.js';
+export type { LeakyBucketOptions } from './operators/leakyBucket.js';
+export { tokenBucket } from './operators/tokenBucket.js';
+export type { TokenBucketOptions } from './operators/tokenBucket.js';

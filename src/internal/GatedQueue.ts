@@ -40,7 +40,7 @@ export interface GatedQueueSettings<T> {
   /** The reason given to `onDrop` for values the overflow strategy discards. Default `'overflow'`. */
   dropReason?: DropReason;
   /** The error sent under `overflow: 'error'`. Default: a {@link BufferOverflowError}. */
-  overflowError?: (value: T, capacity: number) => Error;
+  overflowError?: (value: T, cost: number) => Error;
 }
 
 interface Entry<T> {
@@ -259,7 +259,7 @@ export class GatedQueue<T> {
         const make = settings.overflowError;
         this.fail(
           make
-            ? make(entry.value, settings.capacity)
+            ? make(entry.value, entry.cost)
             : new BufferOverflowError(settings.capacity, entry.value, settings.operator),
         );
         return;

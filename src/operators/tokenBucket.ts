@@ -1,0 +1,164 @@
+import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
+import { createTokenBucket } from '../internal/tokenBucketInternals.js';
+import * as check from '../internal/validate.js';
+import type { OnDrop, OverflowStrategy } from '../types.js';
+
+/** Options of {@link tokenBucket}. */
+export interface TokenBucketOptions<T> {
+  /** Bucket size: the largest burst, in tokens. A finite number > 0. Required. */
+  capacity: number;
+  /** Tokens added every `interval`, accrued continuously. A finite number > 0. Required. */
+  tokensPerInterval: number;
+  /**
+   * Milliseconds over which `tokensPerInterval` tokens accrue. A finite number >= 0 (0: refill at once).
+   * @default 1000
+   */
+  interval?: number;
+  /**
+   * Tokens in the bucket at subscription, from 0 to `capacity`.
+   * @default capacity (starts full)
+   */
+  initialTokens?: number;
+  /**
+   * Tokens one value takes: a finite number >= 0, or a function of the value returning one. A value
+   * whose cost exceeds `capacity` can never pass: it is reported `'rejected'` and the stream errors
+   * with a `RangeError`. A function returning a negative, `NaN` or non-number errors the stream with
+   * a `TypeError`.
+   * @default 1
+   */
+  cost?: number | ((value: T) => number);
+  /**
+   * `'shape'`: a value without enough tokens waits (FIFO) until they accrue.
+   * `'police'`: a value without enough tokens is dropped (`'rejected'`) or errors the stream.
+   * @default 'shape'
+   */
+  mode?: 'shape' | 'police';
+  /**
+   * Shape mode only: values allowed to wait. A non-negative integer or `Infinity`.
+   * @default Infinity
+   */
+  queueCapacity?: number;
+  /**
+   * Shape mode: what to do when `queueCapacity` values already wait (any {@link OverflowStrategy}).
+   * Police mode: `'drop-incoming'` drops a value that finds too few tokens, `'error'` errors the stream
+   * with a {@link RateLimitExceededError}.
+   * @default 'drop-incoming'
+   */
+  overflow?: OverflowStrategy;
+  /**
+   * Where time is read and timers are scheduled.
+   * @default asyncScheduler (virtual under `TestScheduler.run` and `withVirtualTime`)
+   */
+  scheduler?: SchedulerLike;
+  /** Called once for every discarded value: `'overflow'`, `'rejected'` or `'cleared'`. */
+  onDrop?: OnDrop<T>;
+}
+
+const OPERATOR = 'tokenBucket';
+
+/**
+ * Lets bursts through up to a capacity, then paces values to a sustained rate.
+ *
+ * A bucket holds up to `capacity` tokens and refills continuously at `tokensPerInterval` per
+ * `interval`; each value takes `cost` tokens.
+ *
+ * ```
+ * tokenBucket({ capacity: 2, tokensPerInterval: 1, interval: 10 })   (1 frame = 1 ms)
+ * source:  (abcd)----------------------------|
+ * shape:   (ab)------c---------d-------------|
+ * police:  (ab)------------------------------|     onDrop: c 'rejected', d 'rejected'
+ * ```
+ *
+ * In `'shape'` mode (the default) a value that finds enough tokens, with nobody waiting ahead of it,
+ * is emitted at once; otherwise it waits, in arrival order, until its tokens have accrued. Waiting
+ * values beyond `queueCapacity` are handled by `overflow`. On completion the waiting values are
+ * emitted at their times, then the output completes.
+ *
+ * In `'police'` mode nothing waits: a value that finds too few tokens is dropped with reason
+ * `'rejected'`, or, with `overflow: 'error'`, errors the stream with {@link RateLimitExceededError}.
+ * Completion is immediate.
+ *
+ * A source error is sent at once; waiting values are reported `'cleared'`. Time is read only from
+ * `scheduler` (default `asyncScheduler`), so the operator runs in virtual time in tests. There is at
+ * most one scheduled action per subscription, and none while nothing waits. With whole-millisecond
+ * token periods (`interval / tokensPerInterval`) every emission falls on a whole millisecond, however
+ * many values pass.
+ *
+ * ## Example
+ * ```ts
+ * import { tokenBucket } from 'rxjs-backpressure';
+ *
+ * // An API allows bursts of 10 requests and 5 requests per second sustained.
+ * requests$.pipe(
+ *   tokenBucket({ capacity: 10, tokensPerInterval: 5, interval: 1000, queueCapacity: 100 }),
+ *   mergeMap((req) => callApi(req)),
+ * );
+ * ```
+ *
+ * @see {@link leakyBucket} for a steady outflow without bursts.
+ * @param options See {@link TokenBucketOptions}; `capacity` and `tokensPerInterval` are required.
+ * @return An operator emitting the source's values, paced or policed.
+ */
+export function tokenBucket<T>(options: TokenBucketOptions<T>): MonoTypeOperatorFunction<T> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- untyped callers
+  if (options === undefined) check.optionsObject(OPERATOR, null);
+  check.optionsObject(OPERATOR, options);
+  const {
+    capacity,
+    tokensPerInterval,
+    interval = 1000,
+    cost = 1,
+    mode = 'shape',
+    scheduler,
+    onDrop,
+  } = options;
+  check.finitePositive(OPERATOR, 'capacity', capacity);
+  check.finitePositive(OPERATOR, 'tokensPerInterval', tokensPerInterval);
+  check.finiteNonNegative(OPERATOR, 'interval', interval);
+  const initialTokens = options.initialTokens ?? capacity;
+  check.numberInRange(OPERATOR, 'initialTokens', initialTokens, 0, capacity);
+  if (typeof cost !== 'function') check.finiteNonNegative(OPERATOR, 'cost', cost);
+  const modeValue: unknown = mode;
+  if (modeValue !== 'shape' && modeValue !== 'police') {
+    throw new (typeof modeValue === 'string' ? RangeError : TypeError)(
+      `${OPERATOR}: \`mode\` must be 'shape' or 'police', got ${check.describe(modeValue)}`,
+    );
+  }
+  check.scheduler(OPERATOR, scheduler);
+  check.optionalFunction(OPERATOR, 'onDrop', onDrop);
+
+  let queueCapacity: number;
+  let overflow: OverflowStrategy;
+  if (mode === 'police') {
+    if (options.queueCapacity !== undefined) {
+      throw new TypeError(
+        `${OPERATOR}: \`queueCapacity\` applies to mode 'shape' only (police mode never queues), got ${check.describe(options.queueCapacity)}`,
+      );
+    }
+    overflow = check.overflowStrategy(OPERATOR, options.overflow ?? 'drop-incoming', [
+      'drop-incoming',
+      'error',
+    ]);
+    queueCapacity = 0;
+  } else {
+    overflow = check.overflowStrategy(OPERATOR, options.overflow ?? 'drop-incoming');
+    queueCapacity = check.nonNegativeIntegerOrInfinity(
+      OPERATOR,
+      'queueCapacity',
+      options.queueCapacity ?? Infinity,
+    );
+  }
+
+  return createTokenBucket<T>({
+    operator: OPERATOR,
+    capacity,
+    period: interval / tokensPerInterval,
+    initialTokens,
+    cost,
+    mode,
+    queueCapacity,
+    overflow,
+    scheduler,
+    onDrop,
+  });
+}
