@@ -20,3 +20,14 @@ export { leakyBucket } from './operators/leakyBucket.js';
 export type { LeakyBucketOptions } from './operators/leakyBucket.js';
 export { tokenBucket } from './operators/tokenBucket.js';
 export type { TokenBucketOptions } from './operators/tokenBucket.js';
+
+// Demand-paced flow control
+export { pullFeedback } from './operators/pullFeedback.js';
+export type { PullFeedbackOptions } from './operators/pullFeedback.js';
+export { pullFrom } from './operators/pullFrom.js';
+export type { PullFromOptions } from './operators/pullFrom.js';
+export { pullMap } from './operators/pullMap.js';
+export type { PullMapOptions } from './operators/pullMap.js';
+export type { PullInput } from './internal/puller.js';
+export { writeTo } from './operators/writeTo.js';
+export type { WritableLike, WriteToOptions } from './operators/writeTo.js';

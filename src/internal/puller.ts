@@ -1,0 +1,163 @@
+import { reportUnhandledError } from './reportUnhandledError.js';
+import { describe } from './validate.js';
+
+/** What `pullFrom` and `pullMap` accept as input. Node Readable streams are async iterables. */
+export type PullInput<T> = Iterable<T> | AsyncIterable<T>;
+
+export interface PullHandlers<T> {
+  next: (value: T) => void;
+  complete: () => void;
+  error: (err: unknown) => void;
+}
+
+/** Checks at creation that `input` can be pulled from. */
+export function checkPullInput(operator: string, input: unknown): void {
+  if (!isAsyncIterable(input) && !isIterable(input)) {
+    throw new TypeError(
+      `${operator}: \`input\` must be an Iterable or an AsyncIterable, got ${describe(input)}`,
+    );
+  }
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
+  return (
+    x !== null &&
+    x !== undefined &&
+    typeof (x as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
+}
+
+function isIterable(x: unknown): x is Iterable<unknown> {
+  return (
+    x !== null &&
+    x !== undefined &&
+    typeof (x as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
+  );
+}
+
+/**
+ * Pulls values from an iterator only on request: `request(n)` asks for `n` more (`Infinity` for all).
+ *
+ * - A sync iterator is pulled in one iterative loop (a request made from inside `next` lets the
+ *   running loop continue instead of nesting), and stops as soon as it is cancelled.
+ * - An async iterator never has more than one `next()` pending: nothing is read ahead.
+ * - `cancel()` calls the iterator's `return()` exactly once, unless the iterator already finished
+ *   (done, threw or rejected), so generators' `finally` blocks, file handles and cursors are released.
+ *
+ * Async iterables are preferred when an input is both (as RxJS's `from` does).
+ */
+export class Puller<T> {
+  private readonly iterator: Iterator<T> | AsyncIterator<T>;
+  private readonly async: boolean;
+  private requested = 0;
+  private pulling = false;
+  private pending = false;
+  private finished = false;
+
+  constructor(
+    input: PullInput<T>,
+    private readonly handlers: PullHandlers<T>,
+  ) {
+    if (isAsyncIterable(input)) {
+      this.async = true;
+      this.iterator = input[Symbol.asyncIterator]();
+    } else {
+      this.async = false;
+      this.iterator = input[Symbol.iterator]();
+    }
+  }
+
+  /** Values requested and not yet delivered. */
+  get outstanding(): number {
+    return this.requested;
+  }
+
+  /** True once the iterator is done, has failed, or the puller was cancelled. */
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  request(n: number): void {
+    if (this.finished) return;
+    this.requested += n;
+    if (this.async) this.pullAsync();
+    else this.pullSync();
+  }
+
+  cancel(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { iterator } = this;
+    if (typeof iterator.return !== 'function') return;
+    try {
+      const result = iterator.return() as unknown;
+      if (this.async && isThenable(result)) result.then(undefined, reportUnhandledError);
+    } catch (err) {
+      reportUnhandledError(err);
+    }
+  }
+
+  private pullSync(): void {
+    if (this.pulling) return;
+    this.pulling = true;
+    const iterator = this.iterator as Iterator<T>;
+    while (this.requested > 0 && !this.finished) {
+      let result: IteratorResult<T>;
+      try {
+        result = iterator.next();
+      } catch (err) {
+        this.finished = true;
+        this.pulling = false;
+        this.handlers.error(err);
+        return;
+      }
+      if (result.done) {
+        this.finished = true;
+        this.pulling = false;
+        this.handlers.complete();
+        return;
+      }
+      if (this.requested !== Infinity) this.requested--;
+      this.handlers.next(result.value);
+    }
+    this.pulling = false;
+  }
+
+  private pullAsync(): void {
+    if (this.pending || this.finished || this.requested <= 0) return;
+    this.pending = true;
+    let step: Promise<IteratorResult<T>>;
+    try {
+      step = Promise.resolve((this.iterator as AsyncIterator<T>).next());
+    } catch (err) {
+      this.pending = false;
+      this.finished = true;
+      this.handlers.error(err);
+      return;
+    }
+    step.then(
+      (result) => {
+        this.pending = false;
+        if (this.finished) return;
+        if (result.done) {
+          this.finished = true;
+          this.handlers.complete();
+          return;
+        }
+        if (this.requested !== Infinity) this.requested--;
+        this.handlers.next(result.value);
+        this.pullAsync();
+      },
+      (err: unknown) => {
+        this.pending = false;
+        if (this.finished) return;
+        this.finished = true;
+        this.handlers.error(err);
+      },
+    );
+  }
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}

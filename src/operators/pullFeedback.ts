@@ -1,0 +1,137 @@
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Demand, checkDemand } from '../internal/demand.js';
+import { GatedQueue } from '../internal/GatedQueue.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import * as check from '../internal/validate.js';
+import type { OnDrop, OverflowStrategy } from '../types.js';
+
+/** Options of {@link pullFeedback}. */
+export interface PullFeedbackOptions<T> {
+  /**
+   * Demand granted before `demand$` says anything: a non-negative integer or `Infinity`.
+   * @default 0
+   */
+  initialDemand?: number;
+  /**
+   * Values held while there is no demand: a non-negative integer or `Infinity`.
+   * @default Infinity
+   */
+  capacity?: number;
+  /**
+   * What to do with a value that arrives when `capacity` values are already held.
+   * @default 'drop-incoming'
+   */
+  overflow?: OverflowStrategy;
+  /** Called once for every discarded value: `'overflow'` or `'cleared'`. */
+  onDrop?: OnDrop<T>;
+}
+
+const OPERATOR = 'pullFeedback';
+
+/**
+ * Lets values through only as fast as the consumer asks for them.
+ *
+ * Each value of `demand$` grants that many more values (a non-negative integer, or `Infinity`).
+ *
+ * ```
+ * source:   -a-b-c--------d---|
+ * demand$:  ------1---3--------
+ * output:   ------a---(bc)d---|
+ * ```
+ *
+ * Outstanding demand is the sum of the grants (plus `initialDemand`) minus the values emitted. A
+ * source value is emitted at once while demand is outstanding and nothing is held; otherwise it is
+ * held, up to `capacity` (then `overflow` applies), and held values are emitted in arrival order as
+ * demand arrives. `demand$` is subscribed before the source, so demand it grants synchronously counts
+ * for a synchronous source.
+ *
+ * The output completes once the source has completed and nothing is held (held values still wait
+ * for demand). A source error is sent at once, held values reported `'cleared'`; a `demand$` error
+ * errors the output; a demand value that is negative, `NaN` or fractional errors it with a
+ * `RangeError` (a non-number with a `TypeError`).
+ *
+ * A consumer may grant demand synchronously from inside its own `next` handler (the usual feedback
+ * loop): the loop runs iteratively, however many values pass.
+ *
+ * ## Example
+ * ```ts
+ * import { Subject } from 'rxjs';
+ * import { pullFeedback } from 'rxjs-backpressure';
+ *
+ * const ready$ = new Subject<number>();
+ * messages$.pipe(pullFeedback(ready$, { initialDemand: 1, capacity: 1000, overflow: 'drop-oldest' }))
+ *   .subscribe(async (message) => {
+ *     await handle(message);
+ *     ready$.next(1); // ask for the next one
+ *   });
+ * ```
+ *
+ * @see {@link pullFrom} to pull from an iterable without holding anything.
+ * @param demand$ Grants of demand.
+ * @param options `initialDemand` (default 0), `capacity` (default Infinity), `overflow`
+ *   (default `'drop-incoming'`), `onDrop`.
+ * @return An operator emitting the source's values as demand allows.
+ */
+export function pullFeedback<T>(
+  demand$: Observable<number>,
+  options?: PullFeedbackOptions<T>,
+): MonoTypeOperatorFunction<T> {
+  check.observable(OPERATOR, 'demand$', demand$);
+  check.optionsObject(OPERATOR, options);
+  const { initialDemand = 0, capacity = Infinity, onDrop } = options ?? {};
+  check.nonNegativeIntegerOrInfinity(OPERATOR, 'initialDemand', initialDemand);
+  check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);
+  const overflow = check.overflowStrategy(OPERATOR, options?.overflow ?? 'drop-incoming');
+  check.optionalFunction(OPERATOR, 'onDrop', onDrop);
+
+  return (source) =>
+    new Observable<T>((destination) => {
+      const demand = new Demand(initialDemand);
+      const queue = new GatedQueue<T>(
+        destination,
+        { operator: OPERATOR, capacity, overflow, onDrop },
+        {
+          canRelease: () => demand.available,
+          release: (value) => {
+            demand.take();
+            destination.next(value);
+          },
+        },
+      );
+      demand$.subscribe(
+        new OperatorSubscriber<number>(destination, {
+          next: (n) => {
+            let granted: number;
+            try {
+              granted = checkDemand(OPERATOR, n);
+            } catch (err) {
+              queue.fail(err);
+              return;
+            }
+            demand.grant(granted);
+            queue.drain();
+          },
+          error: (err) => {
+            queue.fail(err);
+          },
+          complete: () => {
+            // No more demand will come; held values wait, as the contract says.
+          },
+        }),
+      );
+      if (queue.isClosed) return;
+      source.subscribe(
+        new OperatorSubscriber<T>(destination, {
+          next: (value) => {
+            queue.push(value);
+          },
+          error: (err) => {
+            queue.error(err);
+          },
+          complete: () => {
+            queue.complete();
+          },
+        }),
+      );
+    });
+}

@@ -1,0 +1,95 @@
+import { Observable, type Observable as ObservableType } from 'rxjs';
+import { checkDemand } from '../internal/demand.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
+import * as check from '../internal/validate.js';
+
+/** Options of {@link pullFrom}. */
+export interface PullFromOptions {
+  /**
+   * Values that may be pulled before `demand$` says anything: a non-negative integer or `Infinity`.
+   * @default 0
+   */
+  initialDemand?: number;
+}
+
+const OPERATOR = 'pullFrom';
+
+/**
+ * A lossless, buffer-free source: pulls from an iterable or async iterable only as far as demand goes.
+ *
+ * ```
+ * input:    [a, b, c, d]
+ * demand$:  --1---2-----1--
+ * output:   --a---(bc)--(d|)
+ * ```
+ *
+ * The iterator's `next()` is called only while demand is outstanding, and an async iterator never
+ * has more than one `next()` pending (no read-ahead). Each value is emitted as it comes and takes one
+ * unit of demand. The output completes when the iterator is done and errors when it throws or
+ * rejects. On unsubscribe, or when something downstream errors, the iterator's `return()` is called
+ * exactly once, so a generator's `finally`, a file handle or a database cursor is released.
+ *
+ * Node.js Readable streams are async iterables: pulling from one keeps the stream's own backpressure
+ * (it reads no further than its `highWaterMark` ahead of what was pulled).
+ *
+ * Demand values are checked as in {@link pullFeedback}: negative, `NaN` or fractional demand errors the
+ * output with a `RangeError`. `demand$` is subscribed first; its error errors the output.
+ *
+ * ## Example
+ * ```ts
+ * import { Subject } from 'rxjs';
+ * import { pullFrom } from 'rxjs-backpressure';
+ *
+ * const ready$ = new Subject<number>();
+ * pullFrom(db.cursor('SELECT * FROM events'), ready$, { initialDemand: 10 }).subscribe(async (row) => {
+ *   await index(row);
+ *   ready$.next(1);
+ * });
+ * ```
+ *
+ * @see {@link pullMap} for the whole loop (pull, work with bounded concurrency, pull again) in one call.
+ * @param input An `Iterable` or `AsyncIterable` (arrays, generators, async generators, Node Readables).
+ * @param demand$ Grants of demand.
+ * @param options `initialDemand` (default 0).
+ * @return An Observable of the input's values, pulled on demand.
+ */
+export function pullFrom<T>(
+  input: PullInput<T>,
+  demand$: ObservableType<number>,
+  options?: PullFromOptions,
+): Observable<T> {
+  checkPullInput(OPERATOR, input);
+  check.observable(OPERATOR, 'demand$', demand$);
+  check.optionsObject(OPERATOR, options);
+  const { initialDemand = 0 } = options ?? {};
+  check.nonNegativeIntegerOrInfinity(OPERATOR, 'initialDemand', initialDemand);
+
+  return new Observable<T>((destination) => {
+    const puller = new Puller<T>(input, {
+      next: (value) => {
+        destination.next(value);
+      },
+      complete: () => {
+        destination.complete();
+      },
+      error: (err) => {
+        destination.error(err);
+      },
+    });
+    destination.add(() => {
+      puller.cancel();
+    });
+    demand$.subscribe(
+      new OperatorSubscriber<number>(destination, {
+        next: (n) => {
+          puller.request(checkDemand(OPERATOR, n));
+        },
+        complete: () => {
+          // No more demand: the input is left where it is until unsubscribe.
+        },
+      }),
+    );
+    if (!destination.closed && initialDemand > 0) puller.request(initialDemand);
+  });
+}

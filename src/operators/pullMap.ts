@@ -1,0 +1,215 @@
+import { from, Observable, type ObservableInput } from 'rxjs';
+import { checkDemand, Demand } from '../internal/demand.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
+import { RingQueue } from '../internal/RingQueue.js';
+import * as check from '../internal/validate.js';
+
+/** Options of {@link pullMap}. */
+export interface PullMapOptions {
+  /**
+   * Values being worked on at once: pulled from the input and not yet fully delivered downstream.
+   * A positive integer or `Infinity`.
+   * @default 1
+   */
+  concurrency?: number;
+  /**
+   * `true`: results come out in input order (a result waits for those of earlier values).
+   * `false`: results come out as the work produces them, like `mergeMap`.
+   * @default false
+   */
+  ordered?: boolean;
+  /**
+   * Downstream demand: grants of how many more results the consumer will take. Without it, results
+   * are emitted as soon as they are ready. With it, a result waits for demand, and its value keeps its
+   * slot until then, so a slow consumer stops the pulling. {@link writeTo} supplies this for you.
+   */
+  demand$?: Observable<number>;
+}
+
+const OPERATOR = 'pullMap';
+
+interface Slot<R> {
+  /** Results not yet emitted (in ordered mode; unordered results go to the shared queue). */
+  readonly results: RingQueue<R>;
+  /** Results of this slot not yet emitted (unordered mode). */
+  pending: number;
+  done: boolean;
+}
+
+/**
+ * The feedback loop in one call: pull a value from an iterable or async iterable, run async work on
+ * it with at most `concurrency` values in flight, and pull the next value only when a slot frees.
+ *
+ * ```
+ * input:    [a, b, c]                       (pulled one at a time, never ahead)
+ * project:  each value takes 3 frames ("---(x|)")
+ * pullMap(input, project, { concurrency: 1 })
+ * output:   ---A--B--(C|)
+ * ```
+ *
+ * Nothing is read ahead: at most `concurrency` values have been pulled and not yet fully delivered,
+ * and the next `next()` is called when one of them finishes (its work completed and, when
+ * `demand$` is given, its results taken downstream). Nothing is dropped, and memory stays bounded by
+ * `concurrency` however large or slow the input is. With `ordered: true` results come out in input
+ * order.
+ *
+ * The output completes when the input is done and all work is delivered. An error from the input,
+ * the work (`project` throwing, or its inner erroring) or `demand$` errors the output; unsubscribing
+ * or an error calls the input iterator's `return()` and tears down the running work.
+ *
+ * ## Example
+ * ```ts
+ * import { createReadStream } from 'node:fs';
+ * import { createInterface } from 'node:readline';
+ * import { pullMap } from 'rxjs-backpressure';
+ *
+ * const lines = createInterface({ input: createReadStream('urls.txt'), crlfDelay: Infinity });
+ * // Four downloads at a time; the next line is read only when one finishes.
+ * pullMap(lines, (url) => fetch(url).then((r) => r.status), { concurrency: 4 }).subscribe(console.log);
+ * ```
+ *
+ * @see {@link writeTo} to end such a pipeline in a Node.js Writable, honouring its backpressure.
+ * @param input An `Iterable` or `AsyncIterable` (arrays, generators, async generators, Node Readables).
+ * @param project The async work per value; returns any `ObservableInput`. `index` counts input values.
+ * @param options `concurrency` (default 1), `ordered` (default false), `demand$`.
+ * @return An Observable of the results.
+ */
+export function pullMap<T, R>(
+  input: PullInput<T>,
+  project: (value: T, index: number) => ObservableInput<R>,
+  options?: PullMapOptions,
+): Observable<R> {
+  checkPullInput(OPERATOR, input);
+  check.isFunction(OPERATOR, 'project', project);
+  check.optionsObject(OPERATOR, options);
+  const { concurrency = 1, ordered = false, demand$ } = options ?? {};
+  check.positiveIntegerOrInfinity(OPERATOR, 'concurrency', concurrency);
+  check.optionalBoolean(OPERATOR, 'ordered', ordered);
+  if (demand$ !== undefined) check.observable(OPERATOR, 'demand$', demand$);
+
+  return new Observable<R>((destination) => {
+    const demand = new Demand(demand$ ? 0 : Infinity);
+    /** Slots in pull order (ordered mode only). */
+    const slots = new RingQueue<Slot<R>>();
+    /** Ready results and their slots, in the order they were produced (unordered mode only). */
+    const readyValues = new RingQueue<R>();
+    const readySlots = new RingQueue<Slot<R>>();
+    let active = 0;
+    let index = 0;
+    let inputDone = false;
+    let emitting = false;
+    let closed = false;
+    /** Read through a call: emitting can close the output, which flow analysis cannot see. */
+    const isClosed = (): boolean => closed;
+
+    const fail = (err: unknown): void => {
+      if (closed) return;
+      closed = true;
+      destination.error(err);
+    };
+
+    const freeSlot = (): void => {
+      active--;
+      puller.request(1);
+    };
+
+    /** Emits what demand allows and frees finished slots, in one iterative loop. */
+    const flush = (): void => {
+      if (emitting || closed) return;
+      emitting = true;
+      for (;;) {
+        if (isClosed()) break;
+        if (ordered) {
+          if (slots.length === 0) break;
+          const head = slots.peek();
+          if (head.results.length > 0) {
+            if (!demand.available) break;
+            demand.take();
+            destination.next(head.results.shift());
+          } else if (head.done) {
+            slots.shift();
+            freeSlot();
+          } else {
+            break;
+          }
+        } else {
+          if (readyValues.length === 0 || !demand.available) break;
+          const value = readyValues.shift();
+          const slot = readySlots.shift();
+          slot.pending--;
+          demand.take();
+          destination.next(value);
+          if (slot.done && slot.pending === 0) freeSlot();
+        }
+      }
+      emitting = false;
+      if (!isClosed() && inputDone && active === 0) {
+        closed = true;
+        destination.complete();
+      }
+    };
+
+    const start = (value: T): void => {
+      active++;
+      const slot: Slot<R> = { results: new RingQueue<R>(), pending: 0, done: false };
+      if (ordered) slots.push(slot);
+      let work: ObservableInput<R>;
+      try {
+        work = project(value, index++);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      from(work).subscribe(
+        new OperatorSubscriber<R>(destination, {
+          next: (result) => {
+            if (ordered) {
+              slot.results.push(result);
+            } else {
+              slot.pending++;
+              readyValues.push(result);
+              readySlots.push(slot);
+            }
+            flush();
+          },
+          error: fail,
+          complete: () => {
+            slot.done = true;
+            if (!ordered && slot.pending === 0) freeSlot();
+            flush();
+          },
+        }),
+      );
+    };
+
+    const puller = new Puller<T>(input, {
+      next: start,
+      complete: () => {
+        inputDone = true;
+        flush();
+      },
+      error: fail,
+    });
+    destination.add(() => {
+      closed = true;
+      puller.cancel();
+    });
+
+    if (demand$) {
+      demand$.subscribe(
+        new OperatorSubscriber<number>(destination, {
+          next: (n) => {
+            demand.grant(checkDemand(OPERATOR, n));
+            flush();
+          },
+          error: fail,
+          complete: () => {
+            // Results still wait for demand that will not come; the consumer decides when to stop.
+          },
+        }),
+      );
+    }
+    if (!isClosed()) puller.request(concurrency);
+  });
+}

@@ -1,0 +1,205 @@
+import { isObservable, Observable, Subject } from 'rxjs';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import { RingQueue } from '../internal/RingQueue.js';
+import * as check from '../internal/validate.js';
+
+/**
+ * The part of a Node.js `Writable` that {@link writeTo} uses. Any `stream.Writable` (files, sockets,
+ * HTTP responses, `Transform`s) fits; so does anything with the same methods and events.
+ */
+export interface WritableLike<T> {
+  write(chunk: T, callback?: (error?: Error | null) => void): boolean;
+  end(callback?: () => void): unknown;
+  once(event: 'drain' | 'finish' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
+  removeListener(
+    event: 'drain' | 'finish' | 'error' | 'close',
+    listener: (...args: unknown[]) => void,
+  ): unknown;
+}
+
+/** Options of {@link writeTo}. */
+export interface WriteToOptions {
+  /**
+   * End the writable when the source completes, and complete only after its `'finish'`.
+   * With `false` the writable is left open and the output completes once the last write is accepted.
+   * @default true
+   */
+  end?: boolean;
+}
+
+const OPERATOR = 'writeTo';
+
+/**
+ * Ends a demand-driven pipeline in a Node.js `Writable`, honouring the writable's own backpressure.
+ *
+ * `build` receives the writable's demand (`demand$`) and returns the pipeline; pass `demand$` on to
+ * {@link pullMap} (option `demand$`), {@link pullFrom} or {@link pullFeedback}. One value is asked for at a
+ * time: each value the writable accepts (`write()` returned `true`) asks for the next; when `write()`
+ * returns `false`, nothing more is asked for, and so nothing more is pulled upstream, until `'drain'`.
+ *
+ * ```
+ * writeTo(file, (demand$) => pullMap(lines, work, { concurrency: 4, ordered: true, demand$ }))
+ * write():   true true false .......... 'drain' true ... end() 'finish'
+ * demand$:   1    1    1                  1      1
+ * output:    ----------------------------------------------------(n|)   n = values written
+ * ```
+ *
+ * The returned Observable starts the pipeline on subscription, emits the number of values written
+ * once the writable has emitted `'finish'` (after `end()`, unless `end: false`), then completes. A
+ * pipeline error errors it (the writable is left open for you to destroy); a writable `'error'`, or a
+ * `'close'` before `'finish'`, errors it and unsubscribes the pipeline, which releases the source
+ * (`pullFrom`/`pullMap` call the iterator's `return()`). Values a pipeline sends beyond the demand it
+ * was given are not lost: they wait, in order, for `'drain'`.
+ *
+ * ## Example
+ * ```ts
+ * import { createReadStream, createWriteStream } from 'node:fs';
+ * import { createInterface } from 'node:readline';
+ * import { lastValueFrom } from 'rxjs';
+ * import { pullMap, writeTo } from 'rxjs-backpressure';
+ *
+ * const lines = createInterface({ input: createReadStream('in.txt'), crlfDelay: Infinity });
+ * const written = await lastValueFrom(
+ *   writeTo(createWriteStream('out.txt'), (demand$) =>
+ *     pullMap(lines, async (line) => (await translate(line)) + '\n', { concurrency: 4, ordered: true, demand$ }),
+ *   ),
+ * );
+ * ```
+ *
+ * @param writable A Node.js `Writable` (or anything {@link WritableLike}).
+ * @param build Builds the pipeline from the writable's demand.
+ * @param options `end` (default true).
+ * @return An Observable that emits how many values were written, after `'finish'`, then completes.
+ */
+export function writeTo<T>(
+  writable: WritableLike<T>,
+  build: (demand$: Observable<number>) => Observable<T>,
+  options?: WriteToOptions,
+): Observable<number> {
+  const w = writable as Partial<WritableLike<T>> | null | undefined;
+  if (
+    typeof w !== 'object' ||
+    w === null ||
+    typeof w.write !== 'function' ||
+    typeof w.end !== 'function' ||
+    typeof w.once !== 'function' ||
+    typeof w.removeListener !== 'function'
+  ) {
+    throw new TypeError(
+      `${OPERATOR}: \`writable\` must be a Node.js Writable (write, end, once, removeListener), got ${check.describe(writable)}`,
+    );
+  }
+  check.isFunction(OPERATOR, 'build', build);
+  check.optionsObject(OPERATOR, options);
+  const { end = true } = options ?? {};
+  check.optionalBoolean(OPERATOR, 'end', end);
+
+  return new Observable<number>((destination) => {
+    const demand = new Subject<number>();
+    const held = new RingQueue<T>();
+    let written = 0;
+    let waitingForDrain = false;
+    let sourceDone = false;
+    let finished = false;
+    /** Values accepted while waiting for 'drain' and not yet answered with demand. */
+    let owed = 0;
+
+    const listeners: [Parameters<WritableLike<T>['once']>[0], (...args: unknown[]) => void][] = [];
+    const listen = (
+      event: Parameters<WritableLike<T>['once']>[0],
+      fn: (...args: unknown[]) => void,
+    ): void => {
+      listeners.push([event, fn]);
+      writable.once(event, fn);
+    };
+    destination.add(() => {
+      for (const [event, fn] of listeners) writable.removeListener(event, fn);
+      listeners.length = 0;
+      demand.complete();
+    });
+
+    const fail = (err: unknown): void => {
+      destination.error(err);
+    };
+    const onError = (err: unknown): void => {
+      fail(err);
+    };
+    const onClose = (): void => {
+      if (!finished) fail(new Error(`${OPERATOR}: the writable closed before it finished`));
+    };
+    listen('error', onError);
+    listen('close', onClose);
+
+    /** Writes one value; returns false when the writable asks us to wait for 'drain'. */
+    const writeOne = (value: T): boolean => {
+      written++;
+      if (writable.write(value)) return true;
+      waitingForDrain = true;
+      listen('drain', onDrain);
+      return false;
+    };
+
+    const finish = (): void => {
+      if (!end) {
+        finished = true;
+        destination.next(written);
+        destination.complete();
+        return;
+      }
+      listen('finish', () => {
+        finished = true;
+        destination.next(written);
+        destination.complete();
+      });
+      writable.end();
+    };
+
+    function onDrain(): void {
+      waitingForDrain = false;
+      // The value that filled the buffer is accepted now. Values that waited are written first, in
+      // order, and only then is demand granted, so nothing new can overtake them.
+      owed++;
+      while (held.length > 0 && !destination.closed) {
+        if (!writeOne(held.shift())) return;
+        owed++;
+      }
+      if (destination.closed) return;
+      if (sourceDone) {
+        finish();
+        return;
+      }
+      const grant = owed;
+      owed = 0;
+      demand.next(grant);
+    }
+
+    let source: Observable<T>;
+    try {
+      source = build(demand.asObservable());
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (!isObservable(source)) {
+      fail(new TypeError(`${OPERATOR}: \`build\` must return an Observable, got ${check.describe(source)}`));
+      return;
+    }
+    source.subscribe(
+      new OperatorSubscriber<T>(destination, {
+        next: (value) => {
+          if (waitingForDrain) {
+            held.push(value);
+            return;
+          }
+          if (writeOne(value)) demand.next(1);
+        },
+        error: fail,
+        complete: () => {
+          sourceDone = true;
+          if (!waitingForDrain) finish();
+        },
+      }),
+    );
+    if (!destination.closed) demand.next(1);
+  });
+}
