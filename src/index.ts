@@ -31,3 +31,9 @@ export type { PullMapOptions } from './operators/pullMap.js';
 export type { PullInput } from './internal/puller.js';
 export { writeTo } from './operators/writeTo.js';
 export type { WritableLike, WriteToOptions } from './operators/writeTo.js';
+
+// Virtual-time schedulers (test helpers for dropped values live in 'rxjs-backpressure/testing')
+export { ManualTimeScheduler } from './schedulers/ManualTimeScheduler.js';
+export type { ManualTimeSchedulerOptions } from './schedulers/ManualTimeScheduler.js';
+export { withVirtualTime } from './schedulers/withVirtualTime.js';
+export type { VirtualTimeOptions } from './schedulers/withVirtualTime.js';
