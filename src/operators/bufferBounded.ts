@@ -17,11 +17,11 @@ export interface BufferBoundedOptions<T> extends BufferOptions<T> {
  * Like `mergeMap(project, concurrency)`, but at most `capacity` values wait for a free slot.
  *
  * ```
- * source:   --a--b--c--d-------------|
- * project:  each value takes 6 frames ("x-----|")
- * bufferBounded(1, project, { overflow: 'drop-oldest' })
- * output:   -----A-----B-----D-|
- *           (c is evicted by d: onDrop(c, 'overflow'))
+ * source:   -a-b-c-d-e-|
+ * project:  each value takes 4 frames, emitting at the end ("----(x|)")
+ * bufferBounded(2, project, { overflow: 'drop-newest-queued' })
+ * output:   -----A---B---C---(E|)
+ *           onDrop: d 'overflow' (evicted by e, which found c and d waiting)
  * ```
  *
  * Rules:

@@ -9,8 +9,8 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
  * source:   -a-b-c-d-|
  * project:  each value takes 4 frames, emitting at the end ("----(x|)")
  * bufferDropping(1, project)
- * output:   -----A---B---|
- *           onDrop: c 'overflow', d 'overflow'
+ * output:   -----A---B---(D|)
+ *           onDrop: c 'overflow' (it arrived while a ran and b waited)
  * ```
  *
  * Same rules as {@link bufferBounded} with `overflow: 'drop-incoming'`. `bufferDropping(0, p)`

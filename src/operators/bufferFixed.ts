@@ -8,9 +8,9 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
  * ```
  * source:   -a-b-c-d-|
  * project:  each value takes 4 frames, emitting at the end ("----(x|)")
- * bufferFixed(2, project)
- * output:   -----A---#          (BufferOverflowError: d arrived while b and c waited)
- *           onDrop: d 'overflow', then b, c 'cleared'
+ * bufferFixed(1, project)
+ * output:   -----#              BufferOverflowError: c arrived while b waited
+ *           onDrop: c 'overflow', then b 'cleared'
  * ```
  *
  * Same rules as {@link bufferBounded} with `overflow: 'error'`: the arriving value is reported

@@ -9,8 +9,8 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
  * source:   -a-b-c-d-|
  * project:  each value takes 4 frames, emitting at the end ("----(x|)")
  * bufferSliding(1, project)
- * output:   -----A---D---|
- *           onDrop: b 'overflow' (evicted by c), c 'overflow' (evicted by d)
+ * output:   -----A---C---(D|)
+ *           onDrop: b 'overflow' (evicted by c while a ran)
  * ```
  *
  * Same rules as {@link bufferBounded} with `overflow: 'drop-oldest'`. `bufferSliding(1, p)` is

@@ -20,9 +20,12 @@ const OPERATOR = 'pullFrom';
  *
  * ```
  * input:    [a, b, c, d]
- * demand$:  --1---2-----1--
+ * demand$:  --1---2-----2--
  * output:   --a---(bc)--(d|)
  * ```
+ *
+ * The end of the input is found by asking the iterator for one more value, so completion comes with
+ * the first unit of demand after the last value (above, the second unit of the last grant).
  *
  * The iterator's `next()` is called only while demand is outstanding, and an async iterator never
  * has more than one `next()` pending (no read-ahead). Each value is emitted as it comes and takes one
