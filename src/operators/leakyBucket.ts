@@ -63,7 +63,9 @@ const OPERATOR = 'leakyBucket';
  */
 export function leakyBucket<T>(options: LeakyBucketOptions<T>): MonoTypeOperatorFunction<T> {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- untyped callers
-  if (options === undefined) check.optionsObject(OPERATOR, null);
+  if (options === undefined) {
+    throw new TypeError(`${OPERATOR}: \`options\` must be an object, got undefined`);
+  }
   check.optionsObject(OPERATOR, options);
   const { interval, capacity = Infinity, scheduler, onDrop } = options;
   check.finiteNonNegative(OPERATOR, 'interval', interval);

@@ -101,7 +101,9 @@ const OPERATOR = 'tokenBucket';
  */
 export function tokenBucket<T>(options: TokenBucketOptions<T>): MonoTypeOperatorFunction<T> {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- untyped callers
-  if (options === undefined) check.optionsObject(OPERATOR, null);
+  if (options === undefined) {
+    throw new TypeError(`${OPERATOR}: \`options\` must be an object, got undefined`);
+  }
   check.optionsObject(OPERATOR, options);
   const {
     capacity,
