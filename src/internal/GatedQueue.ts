@@ -114,23 +114,27 @@ export class GatedQueue<T> {
         return;
       }
     }
+    let ownsDrain = false;
     try {
-      if (queue.length === 0 && !this.draining && gate.canRelease(cost)) {
-        // Fast path: nothing waits and the gate is open.
-        this.draining = true;
-        gate.release(value, index, cost);
-        this.draining = false;
-        this.drain();
-        return;
-      }
-      if (this.settings.capacity === 0 && this.draining && queue.length === 0 && gate.canRelease(cost)) {
-        // A value fed back synchronously from inside a release, with nowhere to wait: release it now.
+      if (queue.length === 0 && gate.canRelease(cost)) {
+        if (!this.draining) {
+          // Fast path: nothing waits and the gate is open.
+          this.draining = ownsDrain = true;
+          gate.release(value, index, cost);
+          this.draining = ownsDrain = false;
+          this.drain();
+          return;
+        }
+        // A value fed back synchronously from inside a release (user code pushing into the source)
+        // while the gate is open starts at once, as rule 1 says, exactly as mergeMap would start it.
+        // Such nesting is bounded by the gate (each level holds a slot, tokens or demand); the drain
+        // loop itself never nests.
         gate.release(value, index, cost);
         return;
       }
       this.offer({ value, index, cost });
     } catch (err) {
-      this.draining = false;
+      if (ownsDrain) this.draining = false;
       this.fail(err);
       return;
     }
