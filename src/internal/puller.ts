@@ -48,6 +48,7 @@ function isIterable(x: unknown): x is Iterable<unknown> {
  */
 export class Puller<T> {
   private readonly iterator: Iterator<T> | AsyncIterator<T>;
+  private readonly input: PullInput<T>;
   private readonly async: boolean;
   private requested = 0;
   private pulling = false;
@@ -58,6 +59,7 @@ export class Puller<T> {
     input: PullInput<T>,
     private readonly handlers: PullHandlers<T>,
   ) {
+    this.input = input;
     if (isAsyncIterable(input)) {
       this.async = true;
       this.iterator = input[Symbol.asyncIterator]();
@@ -88,12 +90,25 @@ export class Puller<T> {
     if (this.finished) return;
     this.finished = true;
     const { iterator } = this;
-    if (typeof iterator.return !== 'function') return;
-    try {
-      const result = iterator.return() as unknown;
-      if (this.async && isThenable(result)) result.then(undefined, reportUnhandledError);
-    } catch (err) {
-      reportUnhandledError(err);
+    if (typeof iterator.return === 'function') {
+      try {
+        const result = iterator.return() as unknown;
+        if (this.async && isThenable(result)) result.then(undefined, reportUnhandledError);
+      } catch (err) {
+        reportUnhandledError(err);
+      }
+    }
+    // An async iterator runs return() only after its pending next() settles. A Node.js stream
+    // waiting for data that may never come (an idle socket) would stay open, so destroy it now.
+    if (this.pending) {
+      const destroy = (this.input as { destroy?: unknown }).destroy;
+      if (typeof destroy === 'function') {
+        try {
+          (destroy as () => void).call(this.input);
+        } catch (err) {
+          reportUnhandledError(err);
+        }
+      }
     }
   }
 

@@ -96,6 +96,18 @@ export function writeTo<T>(
 
   return new Observable<number>((destination) => {
     const demand = new Subject<number>();
+    /** Granted and not yet received, replayed to a pipeline that subscribes to demand$ late. */
+    let outstanding = 0;
+    const grant = (n: number): void => {
+      outstanding += n;
+      demand.next(n);
+    };
+    const demand$ = new Observable<number>((subscriber) => {
+      // Subscribe first, so that demand granted while the replayed amount is being used is not missed.
+      const subscription = demand.subscribe(subscriber);
+      if (outstanding > 0) subscriber.next(outstanding);
+      return subscription;
+    });
     const held = new RingQueue<T>();
     let written = 0;
     let waitingForDrain = false;
@@ -115,6 +127,7 @@ export function writeTo<T>(
     destination.add(() => {
       for (const [event, fn] of listeners) writable.removeListener(event, fn);
       listeners.length = 0;
+      writable.removeListener('drain', onDrain);
       demand.complete();
     });
 
@@ -135,7 +148,8 @@ export function writeTo<T>(
       written++;
       if (writable.write(value)) return true;
       waitingForDrain = true;
-      listen('drain', onDrain);
+      // Not through `listen`: that list would grow by one entry per 'drain' for the whole run.
+      writable.once('drain', onDrain);
       return false;
     };
 
@@ -168,14 +182,14 @@ export function writeTo<T>(
         finish();
         return;
       }
-      const grant = owed;
+      const owedNow = owed;
       owed = 0;
-      demand.next(grant);
+      grant(owedNow);
     }
 
     let source: Observable<T>;
     try {
-      source = build(demand.asObservable());
+      source = build(demand$);
     } catch (err) {
       fail(err);
       return;
@@ -187,11 +201,12 @@ export function writeTo<T>(
     source.subscribe(
       new OperatorSubscriber<T>(destination, {
         next: (value) => {
+          if (outstanding > 0) outstanding--;
           if (waitingForDrain) {
             held.push(value);
             return;
           }
-          if (writeOne(value)) demand.next(1);
+          if (writeOne(value)) grant(1);
         },
         error: fail,
         complete: () => {
@@ -200,6 +215,6 @@ export function writeTo<T>(
         },
       }),
     );
-    if (!destination.closed) demand.next(1);
+    if (!destination.closed) grant(1);
   });
 }
