@@ -18,6 +18,14 @@ export interface Gate<T> {
   cost?(value: T): number;
   /** Whether a value of this cost may be released now. A throw errors the stream. */
   canRelease(cost: number): boolean;
+  /**
+   * Takes what a value of this cost needs from the gate (a slot, tokens, demand), without any effect
+   * user code can see. Called right before `release`, or, for a value fed back synchronously from
+   * inside a release, at its arrival, with the release itself deferred until the running release
+   * returns: the gate's accounting is exact and nothing is emitted re-entrantly. A gate without
+   * `admit` does its accounting in `release`, and such a value is released at once, nested.
+   */
+  admit?(cost: number): void;
   /** Hands the value on (starts its work, or emits it). A throw errors the stream. */
   release(value: T, index: number, cost: number): void;
   /** True while released work is still running; completion waits for it. Optional: never busy. */
@@ -26,6 +34,12 @@ export interface Gate<T> {
   blocked?(cost: number): void;
   /** Nothing waits any more: cancel whatever `blocked` arranged. */
   idle?(): void;
+}
+
+interface Admitted<T> {
+  value: T;
+  index: number;
+  cost: number;
 }
 
 export interface GatedQueueSettings<T> {
@@ -43,12 +57,6 @@ export interface GatedQueueSettings<T> {
   overflowError?: (value: T, cost: number) => Error;
 }
 
-interface Entry<T> {
-  value: T;
-  index: number;
-  cost: number;
-}
-
 /**
  * The engine behind every operator in the library: a bounded FIFO queue that applies the overflow
  * strategies, drained in one trampolined loop whenever the gate opens.
@@ -63,7 +71,19 @@ interface Entry<T> {
  * - the output completes once the source has completed, nothing waits and the gate is not busy.
  */
 export class GatedQueue<T> {
-  private readonly queue = new RingQueue<Entry<T>>();
+  /**
+   * Waiting values, with their source indices and costs in parallel rings (no object per value).
+   * Costs are kept only when the gate has a `cost` function; otherwise every cost is 1.
+   */
+  private readonly queue = new RingQueue<T>();
+  private readonly indices = new RingQueue<number>();
+  private readonly costs: RingQueue<number> | undefined;
+  /**
+   * Values fed back synchronously from inside a release while the gate was open: already admitted
+   * (they hold their slot, tokens or demand, and take no place in the queue), released in order as
+   * soon as the running release returns.
+   */
+  private readonly admitted = new RingQueue<Admitted<T>>();
   private readonly dropReason: DropReason;
   private nextIndex = 0;
   private draining = false;
@@ -79,6 +99,7 @@ export class GatedQueue<T> {
     private readonly gate: Gate<T>,
   ) {
     this.dropReason = settings.dropReason ?? 'overflow';
+    this.costs = gate.cost ? new RingQueue<number>() : undefined;
     destination.add(() => {
       this.closed = true;
       this.clear();
@@ -120,19 +141,24 @@ export class GatedQueue<T> {
         if (!this.draining) {
           // Fast path: nothing waits and the gate is open.
           this.draining = ownsDrain = true;
+          gate.admit?.(cost);
           gate.release(value, index, cost);
           this.draining = ownsDrain = false;
           this.drain();
           return;
         }
-        // A value fed back synchronously from inside a release (user code pushing into the source)
-        // while the gate is open starts at once, as rule 1 says, exactly as mergeMap would start it.
-        // Such nesting is bounded by the gate (each level holds a slot, tokens or demand); the drain
-        // loop itself never nests.
-        gate.release(value, index, cost);
+        // Fed back synchronously from inside a release (user code pushing into the source) while the
+        // gate is open: it passes now, as if nothing were running, without taking a place in the
+        // queue. Its release waits for the running one to return, so nothing nests.
+        if (gate.admit) {
+          gate.admit(cost);
+          this.admitted.push({ value, index, cost });
+        } else {
+          gate.release(value, index, cost);
+        }
         return;
       }
-      this.offer({ value, index, cost });
+      this.offer(value, index, cost);
     } catch (err) {
       if (ownsDrain) this.draining = false;
       this.fail(err);
@@ -169,9 +195,19 @@ export class GatedQueue<T> {
     const { queue, gate } = this;
     this.draining = true;
     try {
-      while (queue.length > 0 && !this.isStopped() && gate.canRelease(queue.peek().cost)) {
-        const entry = queue.shift();
-        gate.release(entry.value, entry.index, entry.cost);
+      const { admitted } = this;
+      while (!this.isStopped()) {
+        if (admitted.length > 0) {
+          const next = admitted.shift();
+          gate.release(next.value, next.index, next.cost);
+        } else if (queue.length > 0 && gate.canRelease(this.headCost())) {
+          const cost = this.costs ? this.costs.shift() : 1;
+          const index = this.indices.shift();
+          gate.admit?.(cost);
+          gate.release(queue.shift(), index, cost);
+        } else {
+          break;
+        }
       }
     } catch (err) {
       this.draining = false;
@@ -181,7 +217,7 @@ export class GatedQueue<T> {
     this.draining = false;
     if (this.isStopped()) return;
     if (queue.length > 0) {
-      gate.blocked?.(queue.peek().cost);
+      gate.blocked?.(this.headCost());
       return;
     }
     gate.idle?.();
@@ -223,66 +259,101 @@ export class GatedQueue<T> {
     this.fail(err);
   }
 
-  private offer(entry: Entry<T>): void {
+  private headCost(): number {
+    return this.costs ? this.costs.peek() : 1;
+  }
+
+  private enqueue(value: T, index: number, cost: number): void {
+    this.queue.push(value);
+    this.indices.push(index);
+    this.costs?.push(cost);
+  }
+
+  /** Removes the oldest waiting value (with its index and cost) and returns it. */
+  private dequeueOldest(): T {
+    this.indices.shift();
+    this.costs?.shift();
+    return this.queue.shift();
+  }
+
+  /** Removes the most recently queued value (with its index and cost) and returns it. */
+  private dequeueNewest(): T {
+    this.indices.pop();
+    this.costs?.pop();
+    return this.queue.pop();
+  }
+
+  private offer(value: T, index: number, cost: number): void {
     const { queue, settings } = this;
     if (queue.length < settings.capacity) {
-      queue.push(entry);
+      this.enqueue(value, index, cost);
       return;
     }
     const reason = this.dropReason;
     if (queue.length === 0 && settings.overflow !== 'error') {
       // Capacity 0: there is nothing to evict, so the arriving value is the one that goes.
-      this.report(entry.value, reason);
+      this.report(value, reason);
       return;
     }
     switch (settings.overflow) {
       case 'drop-incoming':
-        this.report(entry.value, reason);
+        this.report(value, reason);
         return;
       case 'drop-oldest': {
-        const evicted = queue.shift();
-        queue.push(entry);
-        this.report(evicted.value, reason);
+        const evicted = this.dequeueOldest();
+        this.enqueue(value, index, cost);
+        this.report(evicted, reason);
         return;
       }
       case 'drop-newest-queued': {
-        const evicted = queue.pop();
-        queue.push(entry);
-        this.report(evicted.value, reason);
+        const evicted = this.dequeueNewest();
+        this.enqueue(value, index, cost);
+        this.report(evicted, reason);
         return;
       }
       case 'drop-queue': {
         // Queue the arrival first so that a throwing onDrop still leaves every value accounted for.
         let evict = queue.length;
-        queue.push(entry);
-        while (evict-- > 0) this.report(queue.shift().value, reason);
+        this.enqueue(value, index, cost);
+        while (evict-- > 0) this.report(this.dequeueOldest(), reason);
         return;
       }
       case 'error': {
-        this.report(entry.value, reason);
+        this.report(value, reason);
         const make = settings.overflowError;
         this.fail(
-          make
-            ? make(entry.value, entry.cost)
-            : new BufferOverflowError(settings.capacity, entry.value, settings.operator),
+          make ? make(value, cost) : new BufferOverflowError(settings.capacity, value, settings.operator),
         );
         return;
       }
     }
   }
 
-  /** Reports every waiting value as `'cleared'`, oldest first. */
+  /** Reports every waiting value as `'cleared'`, oldest first (admitted ones first: they came first). */
   private clear(): void {
-    const { queue } = this;
+    const { queue, admitted } = this;
+    if (admitted.length > 0) {
+      const { onDrop } = this.settings;
+      admitted.drainTo((entry) => {
+        if (!onDrop) return;
+        try {
+          onDrop(entry.value, 'cleared');
+        } catch (err) {
+          reportUnhandledError(err);
+        }
+      });
+    }
     if (queue.length === 0) return;
+    this.indices.drainTo(noop);
+    this.costs?.drainTo(noop);
     const { onDrop } = this.settings;
     if (!onDrop) {
       queue.drainTo(noop);
       return;
     }
-    queue.drainTo((entry) => {
+    queue.drainTo((value) => {
       try {
-        onDrop(entry.value, 'cleared');
+        onDrop(value, 'cleared');
       } catch (err) {
         reportUnhandledError(err);
       }

@@ -46,8 +46,10 @@ export function createBufferOperator<T, R>(
         {
           canRelease: () => active < concurrency,
           busy: () => active > 0,
-          release: (value, index) => {
+          admit: () => {
             active++;
+          },
+          release: (value, index) => {
             const input = project(value, index);
             from(input).subscribe(
               new OperatorSubscriber<R>(destination, {

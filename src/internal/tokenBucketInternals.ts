@@ -100,8 +100,10 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
         {
           cost: costOf,
           canRelease: (c) => readyAt(c) - now() <= EPSILON_MS,
-          release: (value, _index, c) => {
+          admit: (c) => {
             fullAt = Math.max(fullAt, now()) + c * period;
+          },
+          release: (value) => {
             destination.next(value);
           },
           blocked: (c) => {

@@ -92,8 +92,10 @@ export function pullFeedback<T>(
         { operator: OPERATOR, capacity, overflow, onDrop },
         {
           canRelease: () => demand.available,
-          release: (value) => {
+          admit: () => {
             demand.take();
+          },
+          release: (value) => {
             destination.next(value);
           },
         },
