@@ -60,6 +60,8 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
     new Observable<T>((destination) => {
       const now = (): number => scheduler.now();
       let fullAt = now() + (capacity - initialTokens) * period;
+      /** The time read by the last canRelease. */
+      let checkedAt = 0;
       /** When the head may pass. */
       const readyAt = (c: number): number => fullAt - (capacity - c) * period;
       const available = (): number =>
@@ -99,9 +101,13 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
         },
         {
           cost: costOf,
-          canRelease: (c) => readyAt(c) - now() <= EPSILON_MS,
+          canRelease: (c) => {
+            checkedAt = now();
+            return readyAt(c) - checkedAt <= EPSILON_MS;
+          },
+          // The engine admits right after a successful canRelease, so the clock is read once per value.
           admit: (c) => {
-            fullAt = Math.max(fullAt, now()) + c * period;
+            fullAt = Math.max(fullAt, checkedAt) + c * period;
           },
           release: (value) => {
             destination.next(value);

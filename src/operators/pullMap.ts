@@ -30,8 +30,8 @@ export interface PullMapOptions {
 const OPERATOR = 'pullMap';
 
 interface Slot<R> {
-  /** Results not yet emitted (in ordered mode; unordered results go to the shared queue). */
-  readonly results: RingQueue<R>;
+  /** Results not yet emitted (ordered mode, created on the first result; unordered results go to the shared queue). */
+  results: RingQueue<R> | undefined;
   /** Results of this slot not yet emitted (unordered mode). */
   pending: number;
   done: boolean;
@@ -123,7 +123,7 @@ export function pullMap<T, R>(
         if (ordered) {
           if (slots.length === 0) break;
           const head = slots.peek();
-          if (head.results.length > 0) {
+          if (head.results !== undefined && head.results.length > 0) {
             if (!demand.available) break;
             demand.take();
             destination.next(head.results.shift());
@@ -152,7 +152,7 @@ export function pullMap<T, R>(
 
     const start = (value: T): void => {
       active++;
-      const slot: Slot<R> = { results: new RingQueue<R>(), pending: 0, done: false };
+      const slot: Slot<R> = { results: undefined, pending: 0, done: false };
       if (ordered) slots.push(slot);
       let work: ObservableInput<R>;
       try {
@@ -165,7 +165,7 @@ export function pullMap<T, R>(
         new OperatorSubscriber<R>(destination, {
           next: (result) => {
             if (ordered) {
-              slot.results.push(result);
+              (slot.results ??= new RingQueue<R>()).push(result);
             } else {
               slot.pending++;
               readyValues.push(result);
