@@ -1,5 +1,20 @@
-import { concatMap, exhaustMap, type Observable, type OperatorFunction } from 'rxjs';
-import { bufferDropping, bufferFixed, bufferSliding, type OnDrop } from '../src/index.js';
+import {
+  concatMap,
+  exhaustMap,
+  type MonoTypeOperatorFunction,
+  type Observable,
+  type OperatorFunction,
+} from 'rxjs';
+import {
+  bufferDropping,
+  bufferFixed,
+  bufferSliding,
+  leakyBucket,
+  pullMap,
+  tokenBucket,
+  type DropReason,
+  type OnDrop,
+} from '../src/index.js';
 
 /**
  * The demo's workload: one bursty producer and one slow consumer, in virtual time.
@@ -25,12 +40,16 @@ export type Consume = (value: number) => Observable<number>;
 export interface RowResult {
   /** Values that reached the operator (fewer than the producer's when the operator errored). */
   arrived: number;
+  /** Virtual times (ms) at which the values reached the operator, or were pulled, in order. */
+  arrivedAt: number[];
   /** Values the consumer finished (emitted downstream). */
   processed: number;
   /** Values discarded: reported to `onDrop`, or, for operators that report nothing, never started. */
   dropped: number;
   /** Most values waiting at once (arrived, not yet started, not dropped). */
   peakQueue: number;
+  /** Most values held at once (arrived, not yet finished, not dropped): waiting or being worked on. */
+  peakHeld: number;
   /** The last value the consumer finished, if any. */
   lastProcessed: number | undefined;
   /** `'completed'` or `'errored'`. */
@@ -41,23 +60,41 @@ export interface RowResult {
   error?: string;
 }
 
-export interface Scenario {
-  /** The operator as a user would write it; the first column of the table. */
+interface ScenarioBase {
+  /** The code as a user would write it; the first column of the table. */
   label: string;
+  /** One or two sentences for the explanation under the table, from this row's figures. */
+  explain: (row: RowResult) => string;
+}
+
+/** A row in which the bursty producer pushes its values into an operator. */
+export interface PushScenario extends ScenarioBase {
+  kind: 'push';
   /**
    * Builds the operator around the consumer. `onDrop` counts discarded values; operators without
    * drop reporting ignore it (their drops are inferred, see {@link RowResult.dropped}).
    */
   operator: (consume: Consume, onDrop: OnDrop<number>) => OperatorFunction<number, number>;
-  /** One or two sentences for the explanation under the table, from this row's figures. */
-  explain: (row: RowResult) => string;
 }
 
 /**
- * The rows of the demo's table, in order. A new operator is one more entry here.
+ * A row in which the same values come from a generator that is pulled on demand: it has no
+ * schedule of its own, it hands over a value whenever it is asked for one.
+ */
+export interface PullScenario extends ScenarioBase {
+  kind: 'pull';
+  /** Builds the pipeline from the producer (a generator of the workload's values) and the consumer. */
+  pipeline: (producer: Iterable<number>, consume: Consume) => Observable<number>;
+}
+
+export type Scenario = PushScenario | PullScenario;
+
+/**
+ * The rows of the demo's first table, in order. A new operator is one more entry here.
  */
 export const scenarios: Scenario[] = [
   {
+    kind: 'push',
     label: 'concatMap(consume)',
     operator: (consume) => concatMap(consume),
     explain: (r) =>
@@ -65,6 +102,7 @@ export const scenarios: Scenario[] = [
       `cannot absorb (peak ${r.peakQueue}) and the last value is only done at ${r.endedAt} ms.`,
   },
   {
+    kind: 'push',
     label: 'exhaustMap(consume)',
     operator: (consume) => exhaustMap(consume),
     explain: (r) =>
@@ -72,6 +110,7 @@ export const scenarios: Scenario[] = [
       `the other ${r.dropped}, including the latest one.`,
   },
   {
+    kind: 'push',
     label: 'bufferFixed(4, consume)',
     operator: (consume, onDrop) => bufferFixed(4, consume, { onDrop }),
     explain: (r) =>
@@ -81,6 +120,7 @@ export const scenarios: Scenario[] = [
       `${r.arrived - r.processed - r.dropped} value in progress is abandoned and the source unsubscribed.`,
   },
   {
+    kind: 'push',
     label: 'bufferFixed(16, consume)',
     operator: (consume, onDrop) => bufferFixed(16, consume, { onDrop }),
     explain: (r) =>
@@ -88,6 +128,7 @@ export const scenarios: Scenario[] = [
       `processes everything, and a bigger burst would fail loudly instead of growing memory.`,
   },
   {
+    kind: 'push',
     label: 'bufferDropping(2, consume)',
     operator: (consume, onDrop) => bufferDropping(2, consume, { onDrop }),
     explain: (r) =>
@@ -95,11 +136,114 @@ export const scenarios: Scenario[] = [
       `${r.dropped} later arrivals to onDrop; it finishes early but its last value is ${r.lastProcessed ?? 'none'}.`,
   },
   {
+    kind: 'push',
     label: 'bufferSliding(2, consume)',
     operator: (consume, onDrop) => bufferSliding(2, consume, { onDrop }),
     explain: (r) =>
       `bufferSliding(2) evicts the oldest waiting value instead, so it does the same amount of ` +
       `work but always ends on the freshest data (last value ${r.lastProcessed ?? 'none'}), ` +
       `which is what "exhaustMap with trailing" asks for.`,
+  },
+  {
+    kind: 'pull',
+    label: 'pullMap(producer(), consume)',
+    pipeline: (producer, consume) => pullMap(producer, consume, { concurrency: 1 }),
+    explain: (r) =>
+      `pullMap changes the producer instead of the buffer: the same ${r.arrived} values come from a ` +
+      `generator that is asked for the next one only when the consumer is free, so ${r.processed} ` +
+      `are processed, ${r.dropped} dropped, ${r.peakQueue} ever wait and at most ${r.peakHeld} is ` +
+      `held at a time (pulled and not finished: its concurrency of 1), finishing at ${r.endedAt} ms ` +
+      `like concatMap.`,
+  },
+];
+
+/**
+ * The API limit of the second table: a token bucket of 4 calls refilled with one call every 4 ms,
+ * i.e. 250 calls/s sustained (10 per 40 ms, more than the producer's 8) with bursts of up to 4.
+ */
+export const apiLimit = {
+  capacity: 4,
+  tokensPerInterval: 1,
+  interval: 4,
+  describe: 'one call per 4 ms sustained (250 calls/s, 10 per 40 ms), bursts of up to 4 calls',
+  code: 'const api = { capacity: 4, tokensPerInterval: 1, interval: 4 };',
+};
+
+/** What one run of the producer through a rate limiter produced, as shown in the second table. */
+export interface RateLimitResult {
+  /** Values that reached the limiter. */
+  arrived: number;
+  /** Values the limiter let through (the calls made). */
+  passed: number;
+  /** Values reported to `onDrop`, by reason. */
+  dropped: Partial<Record<DropReason, number>>;
+  /** Values that passed later than they arrived. */
+  delayed: number;
+  /** Longest time (ms) a value that passed spent in the limiter. */
+  worstDelay: number;
+  /** Most values waiting in the limiter at once. */
+  peakWaiting: number;
+  /** Calls that an API enforcing {@link apiLimit} would refuse (checked by the demo, not the library). */
+  overLimit: number;
+  /** The last value let through, if any. */
+  lastPassed: number | undefined;
+  /** Virtual time (ms) of the last value let through. */
+  lastPassedAt: number | undefined;
+  outcome: 'completed' | 'errored';
+  /** Virtual time of the completion or error, in ms. */
+  endedAt: number;
+  /** The error's name and message when the run errored. */
+  error?: string;
+}
+
+export interface RateLimitScenario {
+  /** Short name; the first column of the table. */
+  label: string;
+  /** The code, shown under the table (with `api` from {@link apiLimit}). */
+  code: string;
+  limiter: (onDrop: OnDrop<number>) => MonoTypeOperatorFunction<number>;
+  /** One sentence for the explanation under the table, from this row's figures. */
+  explain: (row: RateLimitResult) => string;
+}
+
+/** The rows of the demo's second table, in order. */
+export const rateLimitScenarios: RateLimitScenario[] = [
+  {
+    label: 'no limiter',
+    code: 'source (every value is a call at once)',
+    limiter: () => (source) => source,
+    explain: (r) =>
+      `Without a limiter every value is a call at once: ${r.passed} calls, of which ${r.overLimit} ` +
+      `exceed the limit and would be refused by the API (HTTP 429), after the work of sending them.`,
+  },
+  {
+    label: 'tokenBucket shape',
+    code: "tokenBucket({ ...api, queueCapacity: 8, overflow: 'error' })",
+    limiter: (onDrop) => tokenBucket({ ...apiLimit, queueCapacity: 8, overflow: 'error', onDrop }),
+    explain: (r) =>
+      `tokenBucket in shape mode makes all ${r.passed} calls and none over the limit: ` +
+      `${r.passed - r.delayed} go at once (the stored burst plus the tokens earned meanwhile), ` +
+      `${r.delayed} wait for their token, up to ${r.worstDelay} ms and at most ${r.peakWaiting} at a ` +
+      `time (${r.peakWaiting < 8 ? 'its queue of 8 never fills; a' : 'a'} backlog of more than 8 ` +
+      `would error instead of growing), so the last call leaves at ${r.lastPassedAt ?? '-'} ms.`,
+  },
+  {
+    label: 'tokenBucket police',
+    code: "tokenBucket({ ...api, mode: 'police' })",
+    limiter: (onDrop) => tokenBucket({ ...apiLimit, mode: 'police', onDrop }),
+    explain: (r) =>
+      `In police mode nothing waits: the ${r.passed} values that find a token are called at once ` +
+      `and the ${r.dropped.rejected ?? 0} others are reported 'rejected' to onDrop before any call ` +
+      `is made, instead of being refused by the API.`,
+  },
+  {
+    label: 'leakyBucket',
+    code: 'leakyBucket({ interval: 4, capacity: 4 })',
+    limiter: (onDrop) => leakyBucket({ interval: 4, capacity: 4, onDrop }),
+    explain: (r) =>
+      `leakyBucket allows no burst at all, one call every 4 ms: with 4 places to wait it passes ` +
+      `${r.passed}, reports the ${r.dropped.overflow ?? 0} arrivals that find the queue full as ` +
+      `'overflow' and delays ${r.delayed} by up to ${r.worstDelay} ms, ending at ${r.endedAt} ms; ` +
+      `it never uses the burst the API would allow.`,
   },
 ];

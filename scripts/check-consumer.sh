@@ -57,7 +57,7 @@ JS
 node check.mjs
 
 # The main entry must not pull in the testing entry.
-if grep -rq 'testing' node_modules/rxjs-backpressure/dist/esm/index.js node_modules/rxjs-backpressure/dist/cjs/index.js; then
+if grep -Eq "(from|require\()[[:space:]]*['\"]\./testing" node_modules/rxjs-backpressure/dist/esm/index.js node_modules/rxjs-backpressure/dist/cjs/index.js; then
   echo "main entry refers to the testing entry" >&2
   exit 1
 fi
