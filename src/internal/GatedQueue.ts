@@ -1,6 +1,7 @@
-import type { Subscriber } from 'rxjs';
+import type { Observable, Subscriber } from 'rxjs';
 import { BufferOverflowError } from '../errors.js';
 import type { DropReason, OnDrop, OverflowStrategy } from '../types.js';
+import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { RingQueue } from './RingQueue.js';
 import { reportUnhandledError } from './reportUnhandledError.js';
 
@@ -119,6 +120,23 @@ export class GatedQueue<T> {
   /** Read through a call so that flow analysis does not assume a release cannot close the queue. */
   private isStopped(): boolean {
     return this.closed;
+  }
+
+  /** Feeds the source's notifications to `push`, `error` and `complete`. */
+  subscribeTo(source: Observable<T>): void {
+    source.subscribe(
+      new OperatorSubscriber<T>(this.destination, {
+        next: (value) => {
+          this.push(value);
+        },
+        error: (err) => {
+          this.error(err);
+        },
+        complete: () => {
+          this.complete();
+        },
+      }),
+    );
   }
 
   /** A value from the source. */

@@ -68,18 +68,6 @@ export function createBufferOperator<T, R>(
           },
         },
       );
-      source.subscribe(
-        new OperatorSubscriber<T>(destination, {
-          next: (value) => {
-            queue.push(value);
-          },
-          error: (err) => {
-            queue.error(err);
-          },
-          complete: () => {
-            queue.complete();
-          },
-        }),
-      );
+      queue.subscribeTo(source);
     });
 }

@@ -9,7 +9,6 @@ import {
 import { RateLimitExceededError } from '../errors.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 import { GatedQueue } from './GatedQueue.js';
-import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { describe } from './validate.js';
 
 /**
@@ -133,19 +132,7 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
         },
       );
 
-      source.subscribe(
-        new OperatorSubscriber<T>(destination, {
-          next: (value) => {
-            queue.push(value);
-          },
-          error: (err) => {
-            queue.error(err);
-          },
-          complete: () => {
-            queue.complete();
-          },
-        }),
-      );
+      queue.subscribeTo(source);
     });
 }
 

@@ -122,18 +122,6 @@ export function pullFeedback<T>(
         }),
       );
       if (queue.isClosed) return;
-      source.subscribe(
-        new OperatorSubscriber<T>(destination, {
-          next: (value) => {
-            queue.push(value);
-          },
-          error: (err) => {
-            queue.error(err);
-          },
-          complete: () => {
-            queue.complete();
-          },
-        }),
-      );
+      queue.subscribeTo(source);
     });
 }
