@@ -16,7 +16,9 @@ export class BufferOverflowError<T = unknown> extends Error {
     operator = 'buffer',
   ) {
     super(
-      `${operator}: buffer overflow: ${String(capacity)} value(s) already waiting (capacity ${String(capacity)})`,
+      capacity === 0
+        ? `${operator}: buffer overflow: a value arrived that could not start, and \`capacity\` 0 lets none wait`
+        : `${operator}: buffer overflow: a value arrived while the queue was full (\`capacity\` ${String(capacity)})`,
     );
     Object.setPrototypeOf(this, new.target.prototype);
   }

@@ -15,8 +15,10 @@ class TokenGate implements Gate<string> {
   canRelease(cost: number): boolean {
     return this.tokens >= cost;
   }
-  release(value: string, index: number, cost: number): void {
+  admit(cost: number): void {
     this.tokens -= cost;
+  }
+  release(value: string, index: number): void {
     this.log.push(`release ${value} #${String(index)}`);
     this.onRelease(value);
   }
@@ -124,7 +126,9 @@ describe('GatedQueue', () => {
       'drop a cleared',
       `error ${new BufferOverflowError(1, 'b', 'testOp').message}`,
     ]);
-    expect(plain.log[3]).toBe('error testOp: buffer overflow: 1 value(s) already waiting (capacity 1)');
+    expect(plain.log[3]).toBe(
+      'error testOp: buffer overflow: a value arrived while the queue was full (`capacity` 1)',
+    );
   });
 
   it('completes once the source has completed, nothing waits and the gate is not busy', () => {

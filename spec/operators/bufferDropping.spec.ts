@@ -8,6 +8,7 @@ import {
   range,
   Subject,
   take,
+  throwError,
   toArray,
   type OperatorFunction,
 } from 'rxjs';
@@ -383,5 +384,26 @@ describe('bufferDropping', () => {
       source.next(1);
       expect(last).toBe(100_000);
     });
+  });
+  it('stops listening to the source before the error is delivered (a value fed back from the error handler never reaches it)', () => {
+    const source = new Subject<string>();
+    const started: string[] = [];
+    const dropped: string[] = [];
+    source
+      .pipe(
+        bufferDropping(
+          5,
+          (v: string) => {
+            started.push(v);
+            return v === 'boom' ? throwError(() => new Error('boom')) : NEVER;
+          },
+          { onDrop: (v) => dropped.push(v) },
+        ),
+      )
+      .subscribe({ error: () => source.next('late') });
+    source.next('boom');
+    expect(started).toEqual(['boom']);
+    expect(dropped).toEqual([]);
+    expect(source.observed).toBe(false);
   });
 });

@@ -222,7 +222,9 @@ describe('bufferFixed', () => {
       expect(overflow.name).toBe('BufferOverflowError');
       expect(overflow.capacity).toBe(1);
       expect(overflow.value).toBe('c');
-      expect(overflow.message).toBe('bufferFixed: buffer overflow: 1 value(s) already waiting (capacity 1)');
+      expect(overflow.message).toBe(
+        'bufferFixed: buffer overflow: a value arrived while the queue was full (`capacity` 1)',
+      );
       expect(isBufferOverflowError(overflow)).toBe(true);
     });
 

@@ -263,7 +263,7 @@ describe('pullFeedback', () => {
       expect(log).toEqual(['overflow c', 'cleared a', 'cleared b', 'error']);
       expect(isBufferOverflowError(error)).toBe(true);
       expect((error as BufferOverflowError).message).toBe(
-        'pullFeedback: buffer overflow: 2 value(s) already waiting (capacity 2)',
+        'pullFeedback: buffer overflow: a value arrived while the queue was full (`capacity` 2)',
       );
     });
 

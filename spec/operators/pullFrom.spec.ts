@@ -697,4 +697,13 @@ describe('pullFrom', () => {
     await settle();
     expect(readable.destroyed).toBe(true);
   });
+  it('destroys a Node Readable that is unsubscribed before anything was pulled (its file handle is released)', async () => {
+    let closed = false;
+    const readable = new Readable({ read() {} });
+    readable.on('close', () => (closed = true));
+    pullFrom(readable, NEVER).subscribe().unsubscribe();
+    await settle();
+    expect(readable.destroyed).toBe(true);
+    expect(closed).toBe(true);
+  });
 });

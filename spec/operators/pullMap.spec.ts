@@ -153,7 +153,7 @@ describe('pullMap', () => {
   });
 
   describe('downstream demand (demand$)', () => {
-    it('bounds emissions by demand and stops pulling once every slot holds an undelivered result', () => {
+    it('bounds emissions by demand, and a freed slot pulls only while demand is outstanding', () => {
       const s = testScheduler();
       const log: string[] = [];
       s.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
@@ -163,10 +163,12 @@ describe('pullMap', () => {
           concurrency: 2,
           demand$: demand,
         });
-        expectObservable(result).toBe('-----A---(BC)-(D|)');
+        // A takes the only unit at 5: its slot frees with no demand left, so c is pulled only when
+        // demand comes back at 9.
+        expectObservable(result).toBe('-----A---BC---(D|)');
         expectSubscriptions(demand.subscriptions).toBe('^-------------!');
       });
-      expect(log).toEqual(['pull a @0', 'pull b @0', 'pull c @5', 'pull d @9', 'done @9']);
+      expect(log).toEqual(['pull a @0', 'pull b @0', 'pull c @9', 'pull d @9', 'done @14']);
     });
 
     it('in ordered mode, spends demand on results in input order', () => {
@@ -182,7 +184,7 @@ describe('pullMap', () => {
           ordered: true,
           demand$: demand,
         });
-        expectObservable(result).toBe('----A--(BC|)');
+        expectObservable(result).toBe('----A--B(C|)');
       });
     });
 
@@ -337,7 +339,8 @@ describe('pullMap', () => {
         });
         expectObservable(result).toBe('--a-#');
       });
-      expect(log).toEqual(['pull a @0', 'pull b @2', 'return @4']);
+      // a's slot frees at 2 with the one unit of demand spent, so b is never pulled.
+      expect(log).toEqual(['pull a @0', 'return @4']);
 
       const cases: [unknown, Error][] = [
         [-1, new RangeError('pullMap: demand must be a non-negative integer or Infinity, got -1 (number)')],
@@ -580,7 +583,66 @@ describe('pullMap', () => {
     });
     const out: string[] = [];
     pullMap(logged(['a', 'b'], undefined, log), (v) => of(v), { demand$ }).subscribe((v) => out.push(v));
-    expect(log).toEqual(['subscribe demand$', 'pull a', 'pull b']);
+    expect(log).toEqual(['subscribe demand$', 'pull a']);
     expect(out).toEqual(['a']);
+  });
+  describe('failures while starting work', () => {
+    it('errors the output and releases an async iterator when project returns something that is not ObservableInput', async () => {
+      let released = false;
+      async function* numbers() {
+        try {
+          for (let i = 0; ; i++) yield i;
+        } finally {
+          released = true;
+        }
+      }
+      const outcome = lastValueFrom(pullMap(numbers(), () => null as unknown as Observable<number>));
+      await expect(outcome).rejects.toThrow(TypeError);
+      await settle();
+      expect(released).toBe(true);
+    });
+
+    it('errors the output and releases a sync iterator when project throws, and can be pulled from again by a new subscriber', () => {
+      const boom = new Error('boom');
+      let returns = 0;
+      const iterable = {
+        [Symbol.iterator]: () => {
+          let i = 0;
+          return {
+            next: () => ({ value: i++, done: false }),
+            return: () => {
+              returns++;
+              return { value: undefined, done: true as const };
+            },
+          };
+        },
+      };
+      const errors: unknown[] = [];
+      pullMap(iterable, () => {
+        throw boom;
+      }).subscribe({ error: (err: unknown) => errors.push(err) });
+      expect(errors).toEqual([boom]);
+      expect(returns).toBe(1);
+    });
+  });
+
+  it('with demand$, pulls nothing more once demand is spent, until it is granted again', () => {
+    const pulls: number[] = [];
+    function* numbers() {
+      for (let i = 0; i < 10; i++) {
+        pulls.push(i);
+        yield i;
+      }
+    }
+    const demand$ = new Subject<number>();
+    const out: number[] = [];
+    pullMap(numbers(), (v) => of(v), { concurrency: 1, demand$ }).subscribe((v) => out.push(v));
+    expect(pulls).toEqual([0]);
+    demand$.next(1);
+    expect(out).toEqual([0]);
+    expect(pulls).toEqual([0]); // the freed slot waits for demand
+    demand$.next(2);
+    expect(out).toEqual([0, 1, 2]);
+    expect(pulls).toEqual([0, 1, 2]); // 1 was owed to the waiting slot; 2 filled the slot 1 freed
   });
 });

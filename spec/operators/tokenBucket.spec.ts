@@ -704,7 +704,7 @@ describe.each(SCHEDULER_MODES)('tokenBucket on %s', (_name, explicit) => {
       ]);
     });
 
-    it('a constant cost above capacity: the first value errors the stream with a RangeError', () => {
+    it("a cost function returning more than capacity: the value is reported 'rejected' and the stream errors with a RangeError", () => {
       const drops = recordDrops<string>(ts);
       const error = new RangeError(
         'tokenBucket: a value costs 3 token(s) but the bucket holds at most `capacity` 2, so it can never pass',
@@ -714,7 +714,31 @@ describe.each(SCHEDULER_MODES)('tokenBucket on %s', (_name, explicit) => {
         const expected = '    --#';
         const shaped = source.pipe(
           tokenBucket(
-            opts({ capacity: 2, tokensPerInterval: 1, interval: 10, cost: 3, onDrop: drops.onDrop }),
+            opts({ capacity: 2, tokensPerInterval: 1, interval: 10, cost: () => 3, onDrop: drops.onDrop }),
+          ),
+        );
+        expectObservable(shaped).toBe(expected, undefined, error);
+      });
+      expect(drops.drops).toEqual([['a', 'rejected']]);
+    });
+
+    it("a cost function returning Infinity exceeds any capacity: reported 'rejected', then a RangeError", () => {
+      const drops = recordDrops<string>(ts);
+      const error = new RangeError(
+        'tokenBucket: a value costs Infinity token(s) but the bucket holds at most `capacity` 2, so it can never pass',
+      );
+      ts.run(({ cold, expectObservable }) => {
+        const source = cold(' --a');
+        const expected = '    --#';
+        const shaped = source.pipe(
+          tokenBucket(
+            opts({
+              capacity: 2,
+              tokensPerInterval: 1,
+              interval: 10,
+              cost: () => Infinity,
+              onDrop: drops.onDrop,
+            }),
           ),
         );
         expectObservable(shaped).toBe(expected, undefined, error);
@@ -729,7 +753,7 @@ describe.each(SCHEDULER_MODES)('tokenBucket on %s', (_name, explicit) => {
       ['undefined', undefined, 'undefined'],
     ])("a cost function returning %s: reported 'rejected', then a TypeError", (_what, returned, got) => {
       const drops = recordDrops<string>(ts);
-      const error = new TypeError(`tokenBucket: \`cost\` must return a finite number >= 0, got ${got}`);
+      const error = new TypeError(`tokenBucket: \`cost\` must return a number >= 0, got ${got}`);
       ts.run(({ cold, expectObservable }) => {
         const source = cold(' a 4ms b');
         const expected = '    a 4ms #';
@@ -1415,8 +1439,20 @@ describe('tokenBucket bad input (thrown when the operator is created)', () => {
     [
       'queueCapacity in police mode',
       { ...base, mode: 'police', queueCapacity: 10 },
-      TypeError,
+      RangeError,
       /^tokenBucket: `queueCapacity` .*police.*got 10 \(number\)/,
+    ],
+    [
+      'a constant cost above capacity (no value could ever pass)',
+      { ...base, cost: 5 },
+      RangeError,
+      /^tokenBucket: `cost` 5 exceeds `capacity` 2: no value could ever pass$/,
+    ],
+    [
+      'the default cost of 1 above a fractional capacity',
+      { capacity: 0.5, tokensPerInterval: 1 },
+      RangeError,
+      /^tokenBucket: `cost` 1 exceeds `capacity` 0.5/,
     ],
     [
       'negative queueCapacity',
@@ -1461,7 +1497,7 @@ describe('tokenBucket bad input (thrown when the operator is created)', () => {
     expect(() => tokenBucket({ ...base, initialTokens: 2 })).not.toThrow();
     expect(() => tokenBucket({ ...base, cost: 0 })).not.toThrow();
     expect(() => tokenBucket({ ...base, interval: 0 })).not.toThrow();
-    expect(() => tokenBucket({ capacity: 0.5, tokensPerInterval: 0.25 })).not.toThrow();
+    expect(() => tokenBucket({ capacity: 0.5, tokensPerInterval: 0.25, cost: 0.5 })).not.toThrow();
     expect(() => tokenBucket({ ...base, mode: 'police', overflow: 'error' })).not.toThrow();
     expect(() => tokenBucket({ ...base, queueCapacity: 0, overflow: 'drop-queue' })).not.toThrow();
   });

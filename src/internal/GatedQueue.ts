@@ -21,13 +21,13 @@ export interface Gate<T> {
   canRelease(cost: number): boolean;
   /**
    * Takes what a value of this cost needs from the gate (a slot, tokens, demand), without any effect
-   * user code can see. Called right before `release`, or, for a value fed back synchronously from
-   * inside a release, at its arrival, with the release itself deferred until the running release
-   * returns: the gate's accounting is exact and nothing is emitted re-entrantly. A gate without
-   * `admit` does its accounting in `release`, and such a value is released at once, nested.
+   * user code can see. Called right after a successful `canRelease`, before `release`; for a value
+   * fed back synchronously from inside a release, at its arrival, with the release itself deferred
+   * until the running release returns. So the gate's accounting is exact and nothing is released
+   * re-entrantly.
    */
-  admit?(cost: number): void;
-  /** Hands the value on (starts its work, or emits it). A throw errors the stream. */
+  admit(cost: number): void;
+  /** Hands the value on (starts its work, or emits it); `admit` was called for it. A throw errors the stream. */
   release(value: T, index: number, cost: number): void;
   /** True while released work is still running; completion waits for it. Optional: never busy. */
   busy?(): boolean;
@@ -85,6 +85,8 @@ export class GatedQueue<T> {
    * soon as the running release returns.
    */
   private readonly admitted = new RingQueue<Admitted<T>>();
+  /** The subscription to the source, once `subscribeTo` has been called. */
+  private source: OperatorSubscriber<T> | undefined;
   private readonly dropReason: DropReason;
   private nextIndex = 0;
   private draining = false;
@@ -124,19 +126,18 @@ export class GatedQueue<T> {
 
   /** Feeds the source's notifications to `push`, `error` and `complete`. */
   subscribeTo(source: Observable<T>): void {
-    source.subscribe(
-      new OperatorSubscriber<T>(this.destination, {
-        next: (value) => {
-          this.push(value);
-        },
-        error: (err) => {
-          this.error(err);
-        },
-        complete: () => {
-          this.complete();
-        },
-      }),
-    );
+    this.source = new OperatorSubscriber<T>(this.destination, {
+      next: (value) => {
+        this.push(value);
+      },
+      error: (err) => {
+        this.error(err);
+      },
+      complete: () => {
+        this.complete();
+      },
+    });
+    source.subscribe(this.source);
   }
 
   /** A value from the source. */
@@ -159,7 +160,7 @@ export class GatedQueue<T> {
         if (!this.draining) {
           // Fast path: nothing waits and the gate is open.
           this.draining = ownsDrain = true;
-          gate.admit?.(cost);
+          gate.admit(cost);
           gate.release(value, index, cost);
           this.draining = ownsDrain = false;
           this.drain();
@@ -168,12 +169,8 @@ export class GatedQueue<T> {
         // Fed back synchronously from inside a release (user code pushing into the source) while the
         // gate is open: it passes now, as if nothing were running, without taking a place in the
         // queue. Its release waits for the running one to return, so nothing nests.
-        if (gate.admit) {
-          gate.admit(cost);
-          this.admitted.push({ value, index, cost });
-        } else {
-          gate.release(value, index, cost);
-        }
+        gate.admit(cost);
+        this.admitted.push({ value, index, cost });
         return;
       }
       this.offer(value, index, cost);
@@ -221,7 +218,7 @@ export class GatedQueue<T> {
         } else if (queue.length > 0 && gate.canRelease(this.headCost())) {
           const cost = this.costs ? this.costs.shift() : 1;
           const index = this.indices.shift();
-          gate.admit?.(cost);
+          gate.admit(cost);
           gate.release(queue.shift(), index, cost);
         } else {
           break;
@@ -258,6 +255,9 @@ export class GatedQueue<T> {
   fail(err: unknown): void {
     if (this.closed) return;
     this.closed = true;
+    // Stop listening first: a value the source sends while the error is delivered (a Subject fed
+    // from an error handler) must not reach a queue that can neither release nor report it.
+    this.source?.unsubscribe();
     this.clear();
     this.destination.error(err);
   }
@@ -269,12 +269,17 @@ export class GatedQueue<T> {
   }
 
   private reportThenFail(value: T, reason: DropReason, err: unknown): void {
+    this.reportQuietly(value, reason);
+    this.fail(err);
+  }
+
+  /** Reports a value when the stream is already failing: a throwing `onDrop` has nowhere to go. */
+  private reportQuietly(value: T, reason: DropReason): void {
     try {
       this.report(value, reason);
-    } catch (thrown) {
-      reportUnhandledError(thrown);
+    } catch (err) {
+      reportUnhandledError(err);
     }
-    this.fail(err);
   }
 
   private headCost(): number {
@@ -349,32 +354,14 @@ export class GatedQueue<T> {
 
   /** Reports every waiting value as `'cleared'`, oldest first (admitted ones first: they came first). */
   private clear(): void {
-    const { queue, admitted } = this;
-    if (admitted.length > 0) {
-      const { onDrop } = this.settings;
-      admitted.drainTo((entry) => {
-        if (!onDrop) return;
-        try {
-          onDrop(entry.value, 'cleared');
-        } catch (err) {
-          reportUnhandledError(err);
-        }
-      });
-    }
-    if (queue.length === 0) return;
+    this.admitted.drainTo((entry) => {
+      this.reportQuietly(entry.value, 'cleared');
+    });
+    if (this.queue.length === 0) return;
     this.indices.drainTo(noop);
     this.costs?.drainTo(noop);
-    const { onDrop } = this.settings;
-    if (!onDrop) {
-      queue.drainTo(noop);
-      return;
-    }
-    queue.drainTo((value) => {
-      try {
-        onDrop(value, 'cleared');
-      } catch (err) {
-        reportUnhandledError(err);
-      }
+    this.queue.drainTo((value) => {
+      this.reportQuietly(value, 'cleared');
     });
   }
 }

@@ -1,3 +1,4 @@
+import { isAsyncIterable, isIterable, isThenable } from './is.js';
 import { reportUnhandledError } from './reportUnhandledError.js';
 import { describe } from './validate.js';
 
@@ -17,22 +18,6 @@ export function checkPullInput(operator: string, input: unknown): void {
       `${operator}: \`input\` must be an Iterable or an AsyncIterable, got ${describe(input)}`,
     );
   }
-}
-
-function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
-  return (
-    x !== null &&
-    x !== undefined &&
-    typeof (x as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
-  );
-}
-
-function isIterable(x: unknown): x is Iterable<unknown> {
-  return (
-    x !== null &&
-    x !== undefined &&
-    typeof (x as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
-  );
 }
 
 /**
@@ -98,9 +83,11 @@ export class Puller<T> {
         reportUnhandledError(err);
       }
     }
-    // An async iterator runs return() only after its pending next() settles. A Node.js stream
-    // waiting for data that may never come (an idle socket) would stay open, so destroy it now.
-    if (this.pending) {
+    // An async iterator runs return() only after its pending next() settles, and one that was never
+    // started may ignore it (Node.js stream iterators are lazy). A stream waiting for data that may
+    // never come (an idle socket), or never read at all, would stay open with its file handle, so an
+    // async input that can be destroyed is destroyed.
+    if (this.async) {
       const destroy = (this.input as { destroy?: unknown }).destroy;
       if (typeof destroy === 'function') {
         try {
@@ -112,30 +99,46 @@ export class Puller<T> {
     }
   }
 
+  /**
+   * Hands a value on. A handler that throws is the consumer failing, not the iterator: the iterator
+   * is released (`cancel`) and the error goes to `handlers.error`. Returns false in that case.
+   */
+  private deliver(value: T): boolean {
+    try {
+      this.handlers.next(value);
+      return true;
+    } catch (err) {
+      this.cancel();
+      this.handlers.error(err);
+      return false;
+    }
+  }
+
   private pullSync(): void {
     if (this.pulling) return;
     this.pulling = true;
-    const iterator = this.iterator as Iterator<T>;
-    while (this.requested > 0 && !this.finished) {
-      let result: IteratorResult<T>;
-      try {
-        result = iterator.next();
-      } catch (err) {
-        this.finished = true;
-        this.pulling = false;
-        this.handlers.error(err);
-        return;
+    try {
+      const iterator = this.iterator as Iterator<T>;
+      while (this.requested > 0 && !this.finished) {
+        let result: IteratorResult<T>;
+        try {
+          result = iterator.next();
+        } catch (err) {
+          this.finished = true;
+          this.handlers.error(err);
+          return;
+        }
+        if (result.done) {
+          this.finished = true;
+          this.handlers.complete();
+          return;
+        }
+        if (this.requested !== Infinity) this.requested--;
+        if (!this.deliver(result.value)) return;
       }
-      if (result.done) {
-        this.finished = true;
-        this.pulling = false;
-        this.handlers.complete();
-        return;
-      }
-      if (this.requested !== Infinity) this.requested--;
-      this.handlers.next(result.value);
+    } finally {
+      this.pulling = false;
     }
-    this.pulling = false;
   }
 
   private pullAsync(): void {
@@ -160,8 +163,7 @@ export class Puller<T> {
           return;
         }
         if (this.requested !== Infinity) this.requested--;
-        this.handlers.next(result.value);
-        this.pullAsync();
+        if (this.deliver(result.value)) this.pullAsync();
       },
       (err: unknown) => {
         this.pending = false;
@@ -171,8 +173,4 @@ export class Puller<T> {
       },
     );
   }
-}
-
-function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }

@@ -1,9 +1,12 @@
-import { asyncScheduler, config } from 'rxjs';
+import { asyncScheduler, config, type SchedulerLike } from 'rxjs';
 
 /**
  * Reports an error that has nowhere to go (an `onDrop` that throws while the stream is already being
  * torn down), the way RxJS reports its own: to `config.onUnhandledError` when set, otherwise thrown
  * from a scheduled task so it surfaces as an uncaught exception instead of vanishing.
+ *
+ * The task goes through `asyncScheduler`'s own `schedule` method, not whatever `withVirtualTime` has
+ * put on the instance: an error must not wait for a test to advance its virtual clock.
  */
 export function reportUnhandledError(err: unknown): void {
   const handler = config.onUnhandledError;
@@ -11,7 +14,8 @@ export function reportUnhandledError(err: unknown): void {
     handler(err);
     return;
   }
-  asyncScheduler.schedule(() => {
+  const own = Object.getPrototypeOf(asyncScheduler) as SchedulerLike;
+  own.schedule.call(asyncScheduler, () => {
     throw err;
   });
 }

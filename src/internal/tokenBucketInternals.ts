@@ -50,10 +50,8 @@ export interface TokenBucketSettings<T> {
 export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoTypeOperatorFunction<T> {
   const { operator, capacity, period, initialTokens, cost, mode, queueCapacity, overflow, onDrop } = settings;
   const scheduler = settings.scheduler ?? asyncScheduler;
-  const costOf =
-    typeof cost === 'function'
-      ? checkedCost(operator, cost, capacity)
-      : constantCost(operator, cost, capacity);
+  // A constant cost was checked against the capacity when the operator was created.
+  const costOf = typeof cost === 'function' ? checkedCost(operator, cost, capacity) : () => cost;
 
   return (source) =>
     new Observable<T>((destination) => {
@@ -142,18 +140,11 @@ function tooExpensive(operator: string, c: number, capacity: number): RangeError
   );
 }
 
-function constantCost(operator: string, c: number, capacity: number): (value: unknown) => number {
-  return () => {
-    if (c > capacity) throw tooExpensive(operator, c, capacity);
-    return c;
-  };
-}
-
 function checkedCost<T>(operator: string, fn: (value: T) => number, capacity: number): (value: T) => number {
   return (value) => {
     const c: unknown = fn(value);
-    if (typeof c !== 'number' || Number.isNaN(c) || c < 0 || c === Infinity) {
-      throw new TypeError(`${operator}: \`cost\` must return a finite number >= 0, got ${describe(c)}`);
+    if (typeof c !== 'number' || Number.isNaN(c) || c < 0) {
+      throw new TypeError(`${operator}: \`cost\` must return a number >= 0, got ${describe(c)}`);
     }
     if (c > capacity) throw tooExpensive(operator, c, capacity);
     return c;

@@ -95,6 +95,12 @@ export function optionalBoolean(operator: string, option: string, value: unknown
     fail(TypeError, operator, option, 'a boolean', value);
 }
 
+/** For a required options argument: `undefined` is refused too. */
+export function requiredOptionsObject(operator: string, value: unknown): void {
+  if (value === undefined) fail(TypeError, operator, 'options', 'an object', value);
+  optionsObject(operator, value);
+}
+
 export function optionsObject(operator: string, value: unknown, option = 'options'): void {
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     fail(TypeError, operator, option, 'an object', value);

@@ -62,11 +62,7 @@ const OPERATOR = 'leakyBucket';
  * @return An operator emitting the source's values at most once per `interval`.
  */
 export function leakyBucket<T>(options: LeakyBucketOptions<T>): MonoTypeOperatorFunction<T> {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- untyped callers
-  if (options === undefined) {
-    throw new TypeError(`${OPERATOR}: \`options\` must be an object, got undefined`);
-  }
-  check.optionsObject(OPERATOR, options);
+  check.requiredOptionsObject(OPERATOR, options);
   const { interval, capacity = Infinity, scheduler, onDrop } = options;
   check.finiteNonNegative(OPERATOR, 'interval', interval);
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);

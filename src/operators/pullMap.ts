@@ -21,8 +21,9 @@ export interface PullMapOptions {
   ordered?: boolean;
   /**
    * Downstream demand: grants of how many more results the consumer will take. Without it, results
-   * are emitted as soon as they are ready. With it, a result waits for demand, and its value keeps its
-   * slot until then, so a slow consumer stops the pulling. {@link writeTo} supplies this for you.
+   * are emitted as soon as they are ready. With it, a result waits for demand, its value keeps its
+   * slot until then, and a freed slot pulls the next value only while demand is outstanding, so a
+   * consumer that stops asking stops the pulling at once. {@link writeTo} supplies this for you.
    */
   demand$?: Observable<number>;
 }
@@ -50,9 +51,10 @@ interface Slot<R> {
  *
  * Nothing is read ahead: at most `concurrency` values have been pulled and not yet fully delivered,
  * and the next `next()` is called when one of them finishes (its work completed and, when
- * `demand$` is given, its results taken downstream). Nothing is dropped, and memory stays bounded by
- * `concurrency` however large or slow the input is. With `ordered: true` results come out in input
- * order.
+ * `demand$` is given, its results taken downstream, with demand still outstanding: a consumer that
+ * stops asking stops the pulling at once). Nothing is dropped, and memory stays bounded by
+ * `concurrency` values (and the results their work has produced and not yet delivered), however
+ * large or slow the input is. With `ordered: true` results come out in input order.
  *
  * The output completes when the input is done and all work is delivered. An error from the input,
  * the work (`project` throwing, or its inner erroring) or `demand$` errors the output; unsubscribing
@@ -109,9 +111,14 @@ export function pullMap<T, R>(
       destination.error(err);
     };
 
+    /** Pulls owed to freed slots while downstream demand was exhausted (only with `demand$`). */
+    let owedPulls = 0;
     const freeSlot = (): void => {
       active--;
-      puller.request(1);
+      // With downstream demand, a freed slot pulls only while the consumer still asks for results:
+      // a consumer that stops asking (writeTo waiting for 'drain') stops the pulling at once.
+      if (demand.available) puller.request(1);
+      else owedPulls++;
     };
 
     /** Emits what demand allows and frees finished slots, in one iterative loop. */
@@ -154,14 +161,14 @@ export function pullMap<T, R>(
       active++;
       const slot: Slot<R> = { results: undefined, pending: 0, done: false };
       if (ordered) slots.push(slot);
-      let work: ObservableInput<R>;
+      let work: Observable<R>;
       try {
-        work = project(value, index++);
+        work = from(project(value, index++));
       } catch (err) {
         fail(err);
         return;
       }
-      from(work).subscribe(
+      work.subscribe(
         new OperatorSubscriber<R>(destination, {
           next: (result) => {
             if (ordered) {
@@ -201,6 +208,11 @@ export function pullMap<T, R>(
         new OperatorSubscriber<number>(destination, {
           next: (n) => {
             demand.grant(checkDemand(OPERATOR, n));
+            if (owedPulls > 0 && demand.available) {
+              const owed = owedPulls;
+              owedPulls = 0;
+              puller.request(owed);
+            }
             flush();
           },
           error: fail,

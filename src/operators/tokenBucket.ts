@@ -21,9 +21,10 @@ export interface TokenBucketOptions<T> {
   initialTokens?: number;
   /**
    * Tokens one value takes: a finite number >= 0, or a function of the value returning one. A value
-   * whose cost exceeds `capacity` can never pass: it is reported `'rejected'` and the stream errors
-   * with a `RangeError`. A function returning a negative, `NaN` or non-number errors the stream with
-   * a `TypeError`.
+   * whose cost exceeds `capacity` can never pass: a constant `cost` above `capacity` is refused at
+   * creation (`RangeError`); a value whose `cost` function returns more than `capacity` is reported
+   * `'rejected'` and the stream errors with a `RangeError` naming the cost and the capacity. A
+   * function returning a negative, `NaN` or non-number errors the stream with a `TypeError`.
    * @default 1
    */
   cost?: number | ((value: T) => number);
@@ -100,11 +101,7 @@ const OPERATOR = 'tokenBucket';
  * @return An operator emitting the source's values, paced or policed.
  */
 export function tokenBucket<T>(options: TokenBucketOptions<T>): MonoTypeOperatorFunction<T> {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- untyped callers
-  if (options === undefined) {
-    throw new TypeError(`${OPERATOR}: \`options\` must be an object, got undefined`);
-  }
-  check.optionsObject(OPERATOR, options);
+  check.requiredOptionsObject(OPERATOR, options);
   const {
     capacity,
     tokensPerInterval,
@@ -119,7 +116,14 @@ export function tokenBucket<T>(options: TokenBucketOptions<T>): MonoTypeOperator
   check.finiteNonNegative(OPERATOR, 'interval', interval);
   const initialTokens = options.initialTokens ?? capacity;
   check.numberInRange(OPERATOR, 'initialTokens', initialTokens, 0, capacity);
-  if (typeof cost !== 'function') check.finiteNonNegative(OPERATOR, 'cost', cost);
+  if (typeof cost !== 'function') {
+    check.finiteNonNegative(OPERATOR, 'cost', cost);
+    if (cost > capacity) {
+      throw new RangeError(
+        `${OPERATOR}: \`cost\` ${String(cost)} exceeds \`capacity\` ${String(capacity)}: no value could ever pass`,
+      );
+    }
+  }
   const modeValue: unknown = mode;
   if (modeValue !== 'shape' && modeValue !== 'police') {
     throw new (typeof modeValue === 'string' ? RangeError : TypeError)(
@@ -133,7 +137,7 @@ export function tokenBucket<T>(options: TokenBucketOptions<T>): MonoTypeOperator
   let overflow: OverflowStrategy;
   if (mode === 'police') {
     if (options.queueCapacity !== undefined) {
-      throw new TypeError(
+      throw new RangeError(
         `${OPERATOR}: \`queueCapacity\` applies to mode 'shape' only (police mode never queues), got ${check.describe(options.queueCapacity)}`,
       );
     }

@@ -1,4 +1,5 @@
 import { asyncScheduler } from 'rxjs';
+import { isThenable } from '../internal/is.js';
 import { ManualTimeScheduler, type ManualTimeSchedulerOptions } from './ManualTimeScheduler.js';
 
 /** Options for {@link withVirtualTime}. */
@@ -17,14 +18,6 @@ export interface VirtualTimeOptions extends ManualTimeSchedulerOptions {
 const ACTIVE = Symbol.for('rxjs-backpressure.withVirtualTime.active');
 
 const PATCHED_KEYS = ['now', 'schedule'] as const;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /** Points `asyncScheduler` at `scheduler`; returns a function that puts back exactly what was there. */
 function patchAsyncScheduler(scheduler: ManualTimeScheduler): () => void {
