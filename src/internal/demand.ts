@@ -1,3 +1,5 @@
+import type { Observable, Subscriber } from 'rxjs';
+import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { describe } from './validate.js';
 
 /**
@@ -17,14 +19,42 @@ export function checkDemand(operator: string, n: unknown): number {
 }
 
 /**
+ * Listens to a demand stream on behalf of `destination`: each valid grant goes to `grant`; an invalid
+ * one, or an error of `demand$`, goes to `fail`. Completion of `demand$` ends nothing: whatever waits
+ * keeps waiting for demand that will not come, and the consumer decides when to stop.
+ */
+export function subscribeToDemand(
+  operator: string,
+  demand$: Observable<number>,
+  destination: Subscriber<unknown>,
+  grant: (n: number) => void,
+  fail: (err: unknown) => void,
+): void {
+  demand$.subscribe(
+    new OperatorSubscriber<number>(destination, {
+      next: (n) => {
+        let granted: number;
+        try {
+          granted = checkDemand(operator, n);
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        grant(granted);
+      },
+      error: fail,
+      complete: () => {
+        // See above: no more demand, nothing else changes.
+      },
+    }),
+  );
+}
+
+/**
  * Outstanding demand: the sum of grants minus what was taken. `Infinity` stays `Infinity`.
  */
 export class Demand {
   constructor(private outstanding: number) {}
-
-  get value(): number {
-    return this.outstanding;
-  }
 
   get available(): boolean {
     return this.outstanding > 0;

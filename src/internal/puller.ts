@@ -54,16 +54,6 @@ export class Puller<T> {
     }
   }
 
-  /** Values requested and not yet delivered. */
-  get outstanding(): number {
-    return this.requested;
-  }
-
-  /** True once the iterator is done, has failed, or the puller was cancelled. */
-  get isFinished(): boolean {
-    return this.finished;
-  }
-
   request(n: number): void {
     if (this.finished) return;
     this.requested += n;

@@ -1,7 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { Demand, checkDemand } from '../internal/demand.js';
+import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { GatedQueue } from '../internal/GatedQueue.js';
-import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import * as check from '../internal/validate.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 
@@ -100,26 +99,17 @@ export function pullFeedback<T>(
           },
         },
       );
-      demand$.subscribe(
-        new OperatorSubscriber<number>(destination, {
-          next: (n) => {
-            let granted: number;
-            try {
-              granted = checkDemand(OPERATOR, n);
-            } catch (err) {
-              queue.fail(err);
-              return;
-            }
-            demand.grant(granted);
-            queue.drain();
-          },
-          error: (err) => {
-            queue.fail(err);
-          },
-          complete: () => {
-            // No more demand will come; held values wait, as the contract says.
-          },
-        }),
+      subscribeToDemand(
+        OPERATOR,
+        demand$,
+        destination,
+        (n) => {
+          demand.grant(n);
+          queue.drain();
+        },
+        (err) => {
+          queue.fail(err);
+        },
       );
       if (queue.isClosed) return;
       queue.subscribeTo(source);

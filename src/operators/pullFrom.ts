@@ -1,6 +1,5 @@
 import { Observable, type Observable as ObservableType } from 'rxjs';
-import { checkDemand } from '../internal/demand.js';
-import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import { subscribeToDemand } from '../internal/demand.js';
 import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
 import * as check from '../internal/validate.js';
 
@@ -83,15 +82,16 @@ export function pullFrom<T>(
     destination.add(() => {
       puller.cancel();
     });
-    demand$.subscribe(
-      new OperatorSubscriber<number>(destination, {
-        next: (n) => {
-          puller.request(checkDemand(OPERATOR, n));
-        },
-        complete: () => {
-          // No more demand: the input is left where it is until unsubscribe.
-        },
-      }),
+    subscribeToDemand(
+      OPERATOR,
+      demand$,
+      destination,
+      (n) => {
+        puller.request(n);
+      },
+      (err) => {
+        destination.error(err);
+      },
     );
     if (!destination.closed && initialDemand > 0) puller.request(initialDemand);
   });

@@ -1,5 +1,5 @@
 import { from, Observable, type ObservableInput } from 'rxjs';
-import { checkDemand, Demand } from '../internal/demand.js';
+import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
 import { RingQueue } from '../internal/RingQueue.js';
@@ -204,22 +204,20 @@ export function pullMap<T, R>(
     });
 
     if (demand$) {
-      demand$.subscribe(
-        new OperatorSubscriber<number>(destination, {
-          next: (n) => {
-            demand.grant(checkDemand(OPERATOR, n));
-            if (owedPulls > 0 && demand.available) {
-              const owed = owedPulls;
-              owedPulls = 0;
-              puller.request(owed);
-            }
-            flush();
-          },
-          error: fail,
-          complete: () => {
-            // Results still wait for demand that will not come; the consumer decides when to stop.
-          },
-        }),
+      subscribeToDemand(
+        OPERATOR,
+        demand$,
+        destination,
+        (n) => {
+          demand.grant(n);
+          if (owedPulls > 0 && demand.available) {
+            const owed = owedPulls;
+            owedPulls = 0;
+            puller.request(owed);
+          }
+          flush();
+        },
+        fail,
       );
     }
     if (!isClosed()) puller.request(concurrency);
