@@ -116,55 +116,42 @@ export function writeTo<T>(
     /** Values accepted while waiting for 'drain' and not yet answered with demand. */
     let owed = 0;
 
-    const listeners: [Parameters<WritableLike<T>['once']>[0], (...args: unknown[]) => void][] = [];
-    const listen = (
-      event: Parameters<WritableLike<T>['once']>[0],
-      fn: (...args: unknown[]) => void,
-    ): void => {
-      listeners.push([event, fn]);
-      writable.once(event, fn);
-    };
-    destination.add(() => {
-      for (const [event, fn] of listeners) writable.removeListener(event, fn);
-      listeners.length = 0;
-      writable.removeListener('drain', onDrain);
-      demand.complete();
-    });
-
     const fail = (err: unknown): void => {
       destination.error(err);
-    };
-    const onError = (err: unknown): void => {
-      fail(err);
     };
     const onClose = (): void => {
       if (!finished) fail(new Error(`${OPERATOR}: the writable closed before it finished`));
     };
-    listen('error', onError);
-    listen('close', onClose);
+    const onFinish = (): void => {
+      finished = true;
+      destination.next(written);
+      destination.complete();
+    };
+    writable.once('error', fail);
+    writable.once('close', onClose);
+    destination.add(() => {
+      writable.removeListener('error', fail);
+      writable.removeListener('close', onClose);
+      writable.removeListener('finish', onFinish);
+      writable.removeListener('drain', onDrain);
+      demand.complete();
+    });
 
     /** Writes one value; returns false when the writable asks us to wait for 'drain'. */
     const writeOne = (value: T): boolean => {
       written++;
       if (writable.write(value)) return true;
       waitingForDrain = true;
-      // Not through `listen`: that list would grow by one entry per 'drain' for the whole run.
       writable.once('drain', onDrain);
       return false;
     };
 
     const finish = (): void => {
       if (!end) {
-        finished = true;
-        destination.next(written);
-        destination.complete();
+        onFinish();
         return;
       }
-      listen('finish', () => {
-        finished = true;
-        destination.next(written);
-        destination.complete();
-      });
+      writable.once('finish', onFinish);
       writable.end();
     };
 
