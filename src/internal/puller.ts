@@ -27,13 +27,14 @@ export function checkPullInput(operator: string, input: unknown): void {
  *   running loop continue instead of nesting), and stops as soon as it is cancelled.
  * - An async iterator never has more than one `next()` pending: nothing is read ahead.
  * - `cancel()` calls the iterator's `return()` exactly once, unless the iterator already finished
- *   (done, threw or rejected), so generators' `finally` blocks, file handles and cursors are released.
+ *   (done, threw or rejected), so generators' `finally` blocks, file handles and cursors are released;
+ *   an async input with `destroy()` (a Node.js stream) is destroyed too, since its iterator may not
+ *   act on `return()` until a pending `next()` settles, or at all before the first one.
  *
  * Async iterables are preferred when an input is both (as RxJS's `from` does).
  */
 export class Puller<T> {
   private readonly iterator: Iterator<T> | AsyncIterator<T>;
-  private readonly input: PullInput<T>;
   private readonly async: boolean;
   private requested = 0;
   private pulling = false;
@@ -41,10 +42,9 @@ export class Puller<T> {
   private finished = false;
 
   constructor(
-    input: PullInput<T>,
+    private readonly input: PullInput<T>,
     private readonly handlers: PullHandlers<T>,
   ) {
-    this.input = input;
     if (isAsyncIterable(input)) {
       this.async = true;
       this.iterator = input[Symbol.asyncIterator]();
