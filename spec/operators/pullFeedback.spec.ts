@@ -184,26 +184,46 @@ describe('pullFeedback', () => {
       });
       expect(log).toEqual(['subscribe demand$', 'subscribe source']);
       expect(out).toEqual(['a', 'b']);
-      expect(completed).toBe(false); // 'c' is held, waiting for demand that will never come
+      // demand$ completed after granting 2: once they are spent the output completes, as take(2)
+      // would, and the source is unsubscribed before it sends 'c'.
+      expect(completed).toBe(true);
     });
 
     it('draws the same synchronous case as a diagram', () => {
       testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         const demand = cold(' (2|)', grants);
         const source = cold(' (abc|)');
-        const expected = '    (ab)';
+        const expected = '    (ab|)';
         expectObservable(source.pipe(pullFeedback(demand))).toBe(expected);
         expectSubscriptions(demand.subscriptions).toBe('(^!)');
         expectSubscriptions(source.subscriptions).toBe('(^!)');
       });
     });
 
-    it('keeps going after demand$ completes, as long as granted demand lasts', () => {
+    it('keeps going after demand$ completes, as long as granted demand lasts, then completes', () => {
+      testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+        const source = hot(' -a-b--c--d-|');
+        const demand = hot(' -(3|)', grants);
+        const expected = '   -a-b--(c|)';
+        expectObservable(source.pipe(pullFeedback(demand))).toBe(expected);
+        expectSubscriptions(source.subscriptions).toBe('^-----!');
+      });
+    });
+
+    it('with Infinity outstanding, a completed demand$ changes nothing', () => {
       testScheduler().run(({ hot, expectObservable }) => {
         const source = hot(' -a-b--c-|');
-        const demand = hot(' -(3|)', grants);
+        const demand = hot(' (1|)', grants);
         const expected = '   -a-b--c-|';
-        expectObservable(source.pipe(pullFeedback(demand))).toBe(expected);
+        expectObservable(source.pipe(pullFeedback(demand, { initialDemand: Infinity }))).toBe(expected);
+      });
+    });
+
+    it('completes at once when demand$ completes with nothing outstanding, without subscribing the source', () => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+        const source = cold('-a-|');
+        expectObservable(source.pipe(pullFeedback(EMPTY))).toBe('|');
+        expectSubscriptions(source.subscriptions).toBe([]);
       });
     });
   });
@@ -368,13 +388,20 @@ describe('pullFeedback', () => {
       });
     });
 
-    it('never completes while values are held and demand$ has completed', () => {
-      testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
-        const source = hot(' -abc|---');
+    it('completes, reporting held values cleared, once demand$ has completed and its demand is spent', () => {
+      testScheduler().run(({ hot, expectObservable, expectSubscriptions, flush }) => {
+        const drops = recordDrops<string>();
+        const source = hot(' -abc-----d-|');
         const demand = hot(' --1-|---', grants);
-        const expected = '   --a------';
-        expectObservable(source.pipe(pullFeedback(demand))).toBe(expected);
+        const expected = '   --a-|';
+        expectObservable(source.pipe(pullFeedback(demand, { onDrop: drops.onDrop }))).toBe(expected);
         expectSubscriptions(demand.subscriptions).toBe('^---!');
+        expectSubscriptions(source.subscriptions).toBe('^---!');
+        flush();
+        expect(drops.drops).toEqual([
+          ['b', 'cleared'],
+          ['c', 'cleared'],
+        ]);
       });
     });
 

@@ -1,4 +1,4 @@
-import { defer, from, lastValueFrom, NEVER, Observable, of, Subject, take, tap, toArray } from 'rxjs';
+import { defer, EMPTY, from, lastValueFrom, NEVER, Observable, of, Subject, take, tap, toArray } from 'rxjs';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { pullMap } from 'rxjs-backpressure';
 import { errorShape, testScheduler, thrownBy } from '../helpers/marbles';
@@ -188,15 +188,27 @@ describe('pullMap', () => {
       });
     });
 
-    it('keeps results that wait for demand when demand$ completes, and never completes', () => {
-      testScheduler().run(({ hot, cold, expectObservable }) => {
+    it('completes once demand$ has completed and its demand is spent, cancelling the running work', () => {
+      testScheduler().run(({ hot, cold, expectObservable, expectSubscriptions }) => {
         const demand = hot(' -(1|)', grants);
-        const result = pullMap(['a', 'b'], (v) => cold('--(x|)', { x: v }), {
+        const work = { a: cold('--(x|)', { x: 'a' }), b: cold('---(y|)', { y: 'b' }) };
+        const result = pullMap(['a', 'b'] as const, (v) => work[v], {
           concurrency: 2,
           demand$: demand,
         });
-        expectObservable(result).toBe('--a---');
+        expectObservable(result).toBe('--(a|)');
+        expectSubscriptions(work.b.subscriptions).toBe('^-!');
       });
+    });
+
+    it('completes at once when demand$ completes with nothing outstanding', () => {
+      const log: string[] = [];
+      let completed = false;
+      pullMap(logged(['a', 'b'], undefined, log), (v) => of(v), { demand$: EMPTY }).subscribe({
+        complete: () => (completed = true),
+      });
+      expect(completed).toBe(true);
+      expect(log).toEqual([]);
     });
 
     it('runs a synchronous feedback loop through demand$ for 100,000 values', () => {
@@ -583,7 +595,9 @@ describe('pullMap', () => {
     });
     const out: string[] = [];
     pullMap(logged(['a', 'b'], undefined, log), (v) => of(v), { demand$ }).subscribe((v) => out.push(v));
-    expect(log).toEqual(['subscribe demand$', 'pull a']);
+    // demand$ granted 1 and completed: once 'a' is delivered the output completes and the input is
+    // released, as take(1) would.
+    expect(log).toEqual(['subscribe demand$', 'pull a', 'return']);
     expect(out).toEqual(['a']);
   });
   describe('failures while starting work', () => {

@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import { EMPTY, lastValueFrom, NEVER, Observable, of, Subject, throwError } from 'rxjs';
+import { config, EMPTY, lastValueFrom, NEVER, Observable, of, Subject, throwError } from 'rxjs';
 import { pullFeedback, pullFrom, pullMap, writeTo, type WritableLike } from 'rxjs-backpressure';
 import { errorShape, thrownBy } from '../helpers/marbles';
 
@@ -138,7 +138,7 @@ describe('writeTo', () => {
     it("writes values a pipeline sends beyond its demand after 'drain', in order", async () => {
       const sink = manualWritable(2);
       const source = new Subject<string>();
-      const { seen } = watch(writeTo(sink.writable, () => source));
+      const { seen } = watch(writeTo(sink.writable, () => source, { requireDemand: false }));
       source.next('a');
       source.next('b'); // write() returns false
       source.next('c');
@@ -216,7 +216,7 @@ describe('writeTo', () => {
 
     it('waits for a pending drain before ending', async () => {
       const sink = manualWritable(1);
-      const { seen } = watch(writeTo(sink.writable, () => of(1, 2, 3)));
+      const { seen } = watch(writeTo(sink.writable, () => of(1, 2, 3), { requireDemand: false }));
       await settle();
       expect(sink.writable.writableEnded).toBe(false);
       for (let i = 0; i < 10 && !seen.completed; i++) {
@@ -331,17 +331,93 @@ describe('writeTo', () => {
     it('on unsubscribe, releases the source and removes its listeners, leaving the writable as it is', async () => {
       const sink = manualWritable(1);
       const { iterable, calls } = counted(100);
-      const before = ['drain', 'finish', 'close', 'error'].map((e) => sink.writable.listenerCount(e));
+      const events = ['drain', 'finish', 'close', 'error'] as const;
+      const before = events.map((e) => sink.writable.listenerCount(e));
       const { seen, subscription } = watch(writeTo(sink.writable, (demand$) => pullFrom(iterable, demand$)));
       subscription.unsubscribe();
       expect(calls.return).toBe(1);
-      expect(['drain', 'finish', 'close', 'error'].map((e) => sink.writable.listenerCount(e))).toEqual(
-        before,
-      );
+      // A write is in flight: until the writable closes, one 'error' listener (and the 'close' one
+      // that removes it) stays, so a failure of that write cannot crash the process.
+      expect(events.map((e) => sink.writable.listenerCount(e))).toEqual([
+        before[0],
+        before[1],
+        (before[2] as number) + 1,
+        (before[3] as number) + 1,
+      ]);
       sink.finishAll();
       await settle();
       expect(seen).toEqual({ values: [], completed: false, error: undefined });
       expect(sink.writable.writableEnded).toBe(false);
+      sink.writable.destroy();
+      await settle();
+      expect(events.map((e) => sink.writable.listenerCount(e))).toEqual(before);
+    });
+
+    it('after unsubscribe, a writable destroyed with its writes in flight cannot crash the process', async () => {
+      const unhandled: unknown[] = [];
+      config.onUnhandledError = (err) => unhandled.push(err);
+      try {
+        // No 'error' listener of the test's own: an unhandled 'error' would be an uncaught exception.
+        const held: (() => void)[] = [];
+        const writable = new Writable({
+          objectMode: true,
+          write(_chunk: unknown, _encoding, callback) {
+            held.push(() => callback());
+          },
+        });
+        const subscription = writeTo(writable, (demand$) => pullFrom(['a', 'b'], demand$)).subscribe();
+        subscription.unsubscribe();
+        const destroyed = Object.assign(new Error('write after destroy'), { code: 'ERR_STREAM_DESTROYED' });
+        writable.destroy(destroyed);
+        await settle();
+        expect(writable.destroyed).toBe(true);
+        expect(unhandled).toEqual([]); // the failure of our own write is expected, not reported
+
+        // Any other error the writable emits after unsubscribe is reported, not swallowed.
+        const other = new Writable({
+          objectMode: true,
+          write(_chunk: unknown, _encoding, callback) {
+            held.push(() => callback());
+          },
+        });
+        writeTo(other, (demand$) => pullFrom(['a'], demand$))
+          .subscribe()
+          .unsubscribe();
+        const boom = new Error('disk full');
+        other.destroy(boom);
+        await settle();
+        expect(unhandled).toEqual([boom]);
+        expect(other.listenerCount('error')).toBe(0);
+      } finally {
+        config.onUnhandledError = null;
+      }
+    });
+
+    it('errors before writing anything when the pipeline never subscribes to demand$', async () => {
+      const sink = manualWritable(4);
+      const { seen } = watch(writeTo(sink.writable, () => of(1, 2, 3)));
+      await settle();
+      expect(seen.error).toEqual(
+        new TypeError(
+          "writeTo: the pipeline did not subscribe to demand$, so nothing paces it and it would read its whole input into memory. Pass demand$ on (pullMap's demand$ option, pullFrom, pullFeedback), or set requireDemand: false.",
+        ),
+      );
+      expect(sink.chunks).toEqual([]);
+      expect(sink.writable.writableEnded).toBe(false);
+    });
+
+    it('with requireDemand: false, writes what a pipeline that ignores demand$ sends, honouring drain', async () => {
+      const sink = manualWritable(1);
+      const { seen } = watch(writeTo(sink.writable, () => of(1, 2, 3), { requireDemand: false }));
+      for (let i = 0; i < 10 && !seen.completed; i++) {
+        sink.finishAll();
+        await settle();
+      }
+      expect(sink.chunks).toEqual([1, 2, 3]);
+      expect(seen.values).toEqual([3]);
+      expect(() => writeTo(sink.writable, () => EMPTY, { requireDemand: null as never })).toThrow(
+        new TypeError('writeTo: `requireDemand` must be a boolean, got null'),
+      );
     });
 
     it('does not subscribe the pipeline before the Observable is subscribed', () => {

@@ -149,7 +149,14 @@ describe('pullFeedback properties', () => {
         let error: unknown;
         let completed = false;
         const subscription = source
-          .pipe(pullFeedback(demand, { ...s, onDrop: (v, reason) => drops.push([v, reason]) }))
+          .pipe(
+            pullFeedback(demand, {
+              initialDemand: s.initialDemand,
+              capacity: s.capacity,
+              overflow: s.overflow,
+              onDrop: (v, reason) => drops.push([v, reason]),
+            }),
+          )
           .subscribe({
             next: (v) => {
               emitted.push(v);

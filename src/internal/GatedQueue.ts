@@ -105,6 +105,9 @@ export class GatedQueue<T> {
     this.costs = gate.cost ? new RingQueue<number>() : undefined;
     destination.add(() => {
       this.closed = true;
+      // Stop listening before reporting: a value the source sends from inside onDrop(..., 'cleared')
+      // must not reach a queue that can neither release nor report it (as in `fail`).
+      this.source?.unsubscribe();
       this.clear();
     });
   }
@@ -236,6 +239,7 @@ export class GatedQueue<T> {
       return;
     }
     gate.idle?.();
+    if (this.isStopped()) return;
     if (this.sourceDone && !gate.busy?.()) {
       this.closed = true;
       if (this.hasPendingError) {
@@ -246,6 +250,18 @@ export class GatedQueue<T> {
         this.destination.complete();
       }
     }
+  }
+
+  /**
+   * Ends the output early and completes it, as `take` does: the source is unsubscribed, waiting
+   * values are reported `'cleared'`, then the output completes. For a gate that can never open again.
+   */
+  finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.source?.unsubscribe();
+    this.clear();
+    this.destination.complete();
   }
 
   /**
@@ -335,10 +351,21 @@ export class GatedQueue<T> {
         return;
       }
       case 'drop-queue': {
-        // Queue the arrival first so that a throwing onDrop still leaves every value accounted for.
-        let evict = queue.length;
+        // Take every evicted value out and queue the arrival before telling onDrop anything: onDrop may
+        // push into the source, and such a value must meet the queue as it now is.
+        const evicted: T[] = [];
+        while (queue.length > 0) evicted.push(this.dequeueOldest());
         this.enqueue(value, index, cost);
-        while (evict-- > 0) this.report(this.dequeueOldest(), reason);
+        for (let i = 0; i < evicted.length; i++) {
+          try {
+            this.report(evicted[i] as T, reason);
+          } catch (err) {
+            // The stream fails with this error: the values not yet reported are reported 'cleared' with
+            // the rest of the queue (they are older than what it holds, so they come first).
+            for (let j = i + 1; j < evicted.length; j++) this.reportQuietly(evicted[j] as T, 'cleared');
+            throw err;
+          }
+        }
         return;
       }
       case 'error': {

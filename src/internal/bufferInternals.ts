@@ -1,7 +1,8 @@
-import { from, Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 import { GatedQueue } from './GatedQueue.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
+import { toObservable } from './toObservable.js';
 import * as check from './validate.js';
 
 /** Options shared by `bufferFixed`, `bufferDropping`, `bufferSliding` and `bufferBounded`. */
@@ -21,6 +22,9 @@ export interface BufferOptions<T> {
   delayError?: boolean;
 }
 
+/** The keys of {@link BufferOptions}. */
+export const BUFFER_OPTION_KEYS: readonly string[] = ['concurrency', 'onDrop', 'delayError'];
+
 /** A bounded buffer in front of async work, with the overflow strategy given by the operator. */
 export function createBufferOperator<T, R>(
   operator: string,
@@ -28,10 +32,11 @@ export function createBufferOperator<T, R>(
   project: (value: T, index: number) => ObservableInput<R>,
   options: BufferOptions<T> | undefined,
   overflow: OverflowStrategy,
+  knownKeys: readonly string[] = BUFFER_OPTION_KEYS,
 ): OperatorFunction<T, R> {
   check.nonNegativeIntegerOrInfinity(operator, 'capacity', capacity);
   check.isFunction(operator, 'project', project);
-  check.optionsObject(operator, options);
+  check.options(operator, options, knownKeys);
   const { concurrency = 1, onDrop, delayError = false } = options ?? {};
   check.positiveIntegerOrInfinity(operator, 'concurrency', concurrency);
   check.optionalFunction(operator, 'onDrop', onDrop);
@@ -50,8 +55,7 @@ export function createBufferOperator<T, R>(
             active++;
           },
           release: (value, index) => {
-            const input = project(value, index);
-            from(input).subscribe(
+            toObservable(operator, project(value, index)).subscribe(
               new OperatorSubscriber<R>(destination, {
                 next: (result) => {
                   destination.next(result);

@@ -20,8 +20,9 @@ export function checkDemand(operator: string, n: unknown): number {
 
 /**
  * Listens to a demand stream on behalf of `destination`: each valid grant goes to `grant`; an invalid
- * one, or an error of `demand$`, goes to `fail`. Completion of `demand$` ends nothing: whatever waits
- * keeps waiting for demand that will not come, and the consumer decides when to stop.
+ * one, or an error of `demand$`, goes to `fail`; its completion goes to `end`. No more demand can come
+ * after that, so the operator finishes once the outstanding demand is spent (like `take`), instead
+ * of waiting forever.
  */
 export function subscribeToDemand(
   operator: string,
@@ -29,6 +30,7 @@ export function subscribeToDemand(
   destination: Subscriber<unknown>,
   grant: (n: number) => void,
   fail: (err: unknown) => void,
+  end: () => void,
 ): void {
   demand$.subscribe(
     new OperatorSubscriber<number>(destination, {
@@ -43,9 +45,7 @@ export function subscribeToDemand(
         grant(granted);
       },
       error: fail,
-      complete: () => {
-        // See above: no more demand, nothing else changes.
-      },
+      complete: end,
     }),
   );
 }
@@ -54,10 +54,22 @@ export function subscribeToDemand(
  * Outstanding demand: the sum of grants minus what was taken. `Infinity` stays `Infinity`.
  */
 export class Demand {
+  private ended = false;
+
   constructor(private outstanding: number) {}
 
   get available(): boolean {
     return this.outstanding > 0;
+  }
+
+  /** True once the demand stream has completed and every unit it granted has been taken. */
+  get spent(): boolean {
+    return this.ended && this.outstanding === 0;
+  }
+
+  /** The demand stream completed: no more grants. */
+  end(): void {
+    this.ended = true;
   }
 
   grant(n: number): void {

@@ -40,8 +40,11 @@ export class Puller<T> {
   private pulling = false;
   private pending = false;
   private finished = false;
+  /** No more requests will come (the demand stream completed). */
+  private requestsEnded = false;
 
   constructor(
+    private readonly operator: string,
     private readonly input: PullInput<T>,
     private readonly handlers: PullHandlers<T>,
   ) {
@@ -61,6 +64,22 @@ export class Puller<T> {
     else this.pullSync();
   }
 
+  /**
+   * No more requests will come. What was requested is still pulled; once it is delivered (at once if
+   * nothing is outstanding) the iterator is released (`cancel`) and `handlers.complete` is called, as
+   * `take` does: nothing waits for demand that cannot come.
+   */
+  endRequests(): void {
+    this.requestsEnded = true;
+    this.completeIfSpent();
+  }
+
+  private completeIfSpent(): void {
+    if (!this.requestsEnded || this.finished || this.pending || this.requested > 0) return;
+    this.cancel();
+    this.handlers.complete();
+  }
+
   cancel(): void {
     if (this.finished) return;
     this.finished = true;
@@ -78,13 +97,14 @@ export class Puller<T> {
     // never come (an idle socket), or never read at all, would stay open with its file handle, so an
     // async input that can be destroyed is destroyed.
     if (this.async) {
-      const destroy = (this.input as { destroy?: unknown }).destroy;
-      if (typeof destroy === 'function') {
-        try {
-          (destroy as () => void).call(this.input);
-        } catch (err) {
-          reportUnhandledError(err);
-        }
+      callQuietly(this.input, 'destroy');
+      // A readline Interface (`createInterface({ input: createReadStream(path) })`, the usual way to
+      // read a file line by line) never destroys its input: closing it leaves the file open. So its
+      // input stream is destroyed too.
+      const readline = this.input as { close?: unknown; input?: unknown };
+      if (typeof readline.close === 'function' && typeof readline.input === 'object') {
+        callQuietly(readline, 'close');
+        callQuietly(readline.input, 'destroy');
       }
     }
   }
@@ -110,11 +130,20 @@ export class Puller<T> {
     try {
       const iterator = this.iterator as Iterator<T>;
       while (this.requested > 0 && !this.finished) {
-        let result: IteratorResult<T>;
+        let raw: unknown;
         try {
-          result = iterator.next();
+          raw = iterator.next();
         } catch (err) {
           this.finished = true;
+          this.handlers.error(err);
+          return;
+        }
+        let result: IteratorResult<T>;
+        try {
+          result = this.checkResult(raw);
+        } catch (err) {
+          // The iterator broke its protocol: it is released, as when the consumer fails.
+          this.cancel();
           this.handlers.error(err);
           return;
         }
@@ -129,6 +158,17 @@ export class Puller<T> {
     } finally {
       this.pulling = false;
     }
+    this.completeIfSpent();
+  }
+
+  /** An iterator result must be an object (the iterator protocol); anything else would hang the pull. */
+  private checkResult(result: unknown): IteratorResult<T> {
+    if (typeof result !== 'object' || result === null) {
+      throw new TypeError(
+        `${this.operator}: the input's iterator returned ${describe(result)} from next(); an iterator result must be an object ({ value, done })`,
+      );
+    }
+    return result as IteratorResult<T>;
   }
 
   private pullAsync(): void {
@@ -144,16 +184,27 @@ export class Puller<T> {
       return;
     }
     step.then(
-      (result) => {
+      (raw) => {
         this.pending = false;
         if (this.finished) return;
+        let result: IteratorResult<T>;
+        try {
+          result = this.checkResult(raw);
+        } catch (err) {
+          // The iterator broke its protocol: it is released, as when the consumer fails.
+          this.cancel();
+          this.handlers.error(err);
+          return;
+        }
         if (result.done) {
           this.finished = true;
           this.handlers.complete();
           return;
         }
         if (this.requested !== Infinity) this.requested--;
-        if (this.deliver(result.value)) this.pullAsync();
+        if (!this.deliver(result.value)) return;
+        this.pullAsync();
+        this.completeIfSpent();
       },
       (err: unknown) => {
         this.pending = false;
@@ -162,5 +213,17 @@ export class Puller<T> {
         this.handlers.error(err);
       },
     );
+  }
+}
+
+/** Calls `target[method]()` if it is a function; a throw is reported, never raised. */
+function callQuietly(target: unknown, method: string): void {
+  if (typeof target !== 'object' || target === null) return;
+  const fn = (target as Record<string, unknown>)[method];
+  if (typeof fn !== 'function') return;
+  try {
+    (fn as () => void).call(target);
+  } catch (err) {
+    reportUnhandledError(err);
   }
 }

@@ -95,16 +95,70 @@ export function optionalBoolean(operator: string, option: string, value: unknown
     fail(TypeError, operator, option, 'a boolean', value);
 }
 
-/** For a required options argument: `undefined` is refused too. */
-export function requiredOptionsObject(operator: string, value: unknown): void {
-  if (value === undefined) fail(TypeError, operator, 'options', 'an object', value);
-  optionsObject(operator, value);
-}
-
-export function optionsObject(operator: string, value: unknown, option = 'options'): void {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+/**
+ * Checks an options argument: `undefined` (when not `required`) or a plain object (not `null`, not an
+ * array), whose own keys are all among `known`. An unknown key is a `TypeError` naming the operator
+ * and the key, with the closest known key suggested when one is near (a typo such as `concurency`
+ * would otherwise run silently with the default).
+ */
+export function options(
+  operator: string,
+  value: unknown,
+  known: readonly string[],
+  { required = false, option = 'options' }: { required?: boolean; option?: string } = {},
+): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(TypeError, operator, option, 'an object', value);
   }
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const near = closest(key, known);
+    const hint = near === undefined ? '' : ` (did you mean \`${near}\`?)`;
+    const where = option === 'options' ? 'option' : `key of \`${option}\``;
+    throw new TypeError(
+      `${operator}: unknown ${where} \`${key}\`${hint}; known: ${known.map((k) => `\`${k}\``).join(', ')}`,
+    );
+  }
+}
+
+/** The known key nearest to `key` (case-insensitive edit distance), if it is near enough to be a typo. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const allowed = Math.max(1, Math.min(3, Math.floor(key.length / 3)));
+  return bestDistance <= allowed ? best : undefined;
+}
+
+/** Levenshtein distance, with adjacent transpositions counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const above = rows[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return (rows[a.length] as number[])[b.length] as number;
 }
 
 export function overflowStrategy(

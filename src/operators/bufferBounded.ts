@@ -1,6 +1,10 @@
 import type { ObservableInput, OperatorFunction } from 'rxjs';
-import { createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
-import { optionsObject, overflowStrategy } from '../internal/validate.js';
+import {
+  BUFFER_OPTION_KEYS,
+  createBufferOperator,
+  type BufferOptions,
+} from '../internal/bufferInternals.js';
+import { options as checkOptions, overflowStrategy } from '../internal/validate.js';
 import type { OverflowStrategy } from '../types.js';
 
 export type { BufferOptions } from '../internal/bufferInternals.js';
@@ -61,12 +65,10 @@ export interface BufferBoundedOptions<T> extends BufferOptions<T> {
 export function bufferBounded<T, R>(
   capacity: number,
   project: (value: T, index: number) => ObservableInput<R>,
-  options: BufferBoundedOptions<T>,
+  options: BufferBoundedOptions<NoInfer<T>>,
 ): OperatorFunction<T, R> {
-  optionsObject('bufferBounded', options);
-  const overflow = overflowStrategy(
-    'bufferBounded',
-    (options as BufferBoundedOptions<T> | undefined)?.overflow,
-  );
-  return createBufferOperator('bufferBounded', capacity, project, options, overflow);
+  const knownKeys = [...BUFFER_OPTION_KEYS, 'overflow'];
+  checkOptions('bufferBounded', options, knownKeys, { required: true });
+  const overflow = overflowStrategy('bufferBounded', options.overflow);
+  return createBufferOperator('bufferBounded', capacity, project, options, overflow, knownKeys);
 }

@@ -61,12 +61,14 @@ const OPERATOR = 'leakyBucket';
  * @param options See {@link LeakyBucketOptions}; `interval` is required.
  * @return An operator emitting the source's values at most once per `interval`.
  */
-export function leakyBucket<T>(options: LeakyBucketOptions<T>): MonoTypeOperatorFunction<T> {
-  check.requiredOptionsObject(OPERATOR, options);
-  const { interval, capacity = Infinity, scheduler, onDrop } = options;
+export function leakyBucket<T>(options: LeakyBucketOptions<NoInfer<T>>): MonoTypeOperatorFunction<T> {
+  check.options(OPERATOR, options, ['interval', 'capacity', 'overflow', 'scheduler', 'onDrop'], {
+    required: true,
+  });
+  const { interval, capacity = Infinity, overflow = 'drop-incoming', scheduler, onDrop } = options;
   check.finiteNonNegative(OPERATOR, 'interval', interval);
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);
-  const overflow = check.overflowStrategy(OPERATOR, options.overflow ?? 'drop-incoming');
+  check.overflowStrategy(OPERATOR, overflow);
   check.scheduler(OPERATOR, scheduler);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
 

@@ -73,14 +73,14 @@ const OPERATOR = 'pullFeedback';
  */
 export function pullFeedback<T>(
   demand$: Observable<number>,
-  options?: PullFeedbackOptions<T>,
+  options?: PullFeedbackOptions<NoInfer<T>>,
 ): MonoTypeOperatorFunction<T> {
   check.observable(OPERATOR, 'demand$', demand$);
-  check.optionsObject(OPERATOR, options);
-  const { initialDemand = 0, capacity = Infinity, onDrop } = options ?? {};
+  check.options(OPERATOR, options, ['initialDemand', 'capacity', 'overflow', 'onDrop']);
+  const { initialDemand = 0, capacity = Infinity, overflow = 'drop-incoming', onDrop } = options ?? {};
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'initialDemand', initialDemand);
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);
-  const overflow = check.overflowStrategy(OPERATOR, options?.overflow ?? 'drop-incoming');
+  check.overflowStrategy(OPERATOR, overflow);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
 
   return (source) =>
@@ -97,6 +97,13 @@ export function pullFeedback<T>(
           release: (value) => {
             destination.next(value);
           },
+          // Demand that can no longer come ends the output, as `take` would.
+          blocked: () => {
+            if (demand.spent) queue.finish();
+          },
+          idle: () => {
+            if (demand.spent) queue.finish();
+          },
         },
       );
       subscribeToDemand(
@@ -109,6 +116,10 @@ export function pullFeedback<T>(
         },
         (err) => {
           queue.fail(err);
+        },
+        () => {
+          demand.end();
+          queue.drain();
         },
       );
       if (queue.isClosed) return;

@@ -63,12 +63,12 @@ export function pullFrom<T>(
 ): Observable<T> {
   checkPullInput(OPERATOR, input);
   check.observable(OPERATOR, 'demand$', demand$);
-  check.optionsObject(OPERATOR, options);
+  check.options(OPERATOR, options, ['initialDemand']);
   const { initialDemand = 0 } = options ?? {};
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'initialDemand', initialDemand);
 
   return new Observable<T>((destination) => {
-    const puller = new Puller<T>(input, {
+    const puller = new Puller<T>(OPERATOR, input, {
       next: (value) => {
         destination.next(value);
       },
@@ -82,6 +82,8 @@ export function pullFrom<T>(
     destination.add(() => {
       puller.cancel();
     });
+    let started = false;
+    let endedEarly = false;
     subscribeToDemand(
       OPERATOR,
       demand$,
@@ -92,7 +94,14 @@ export function pullFrom<T>(
       (err) => {
         destination.error(err);
       },
+      () => {
+        // `initialDemand` counts even when `demand$` completes at once.
+        if (started) puller.endRequests();
+        else endedEarly = true;
+      },
     );
+    started = true;
     if (!destination.closed && initialDemand > 0) puller.request(initialDemand);
+    if (endedEarly) puller.endRequests();
   });
 }

@@ -84,7 +84,7 @@ export function pullMap<T, R>(
 ): Observable<R> {
   checkPullInput(OPERATOR, input);
   check.isFunction(OPERATOR, 'project', project);
-  check.optionsObject(OPERATOR, options);
+  check.options(OPERATOR, options, ['concurrency', 'ordered', 'demand$']);
   const { concurrency = 1, ordered = false, demand$ } = options ?? {};
   check.positiveIntegerOrInfinity(OPERATOR, 'concurrency', concurrency);
   check.optionalBoolean(OPERATOR, 'ordered', ordered);
@@ -151,7 +151,9 @@ export function pullMap<T, R>(
         }
       }
       emitting = false;
-      if (!isClosed() && inputDone && active === 0) {
+      // Done: the input is done and everything delivered, or the consumer will ask for nothing more
+      // (`demand$` completed and its demand is spent), in which case the running work is cancelled.
+      if (!isClosed() && ((inputDone && active === 0) || demand.spent)) {
         closed = true;
         destination.complete();
       }
@@ -190,7 +192,7 @@ export function pullMap<T, R>(
       );
     };
 
-    const puller = new Puller<T>(input, {
+    const puller = new Puller<T>(OPERATOR, input, {
       next: start,
       complete: () => {
         inputDone = true;
@@ -218,6 +220,10 @@ export function pullMap<T, R>(
           flush();
         },
         fail,
+        () => {
+          demand.end();
+          flush();
+        },
       );
     }
     if (!isClosed()) puller.request(concurrency);

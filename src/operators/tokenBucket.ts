@@ -56,6 +56,18 @@ export interface TokenBucketOptions<T> {
 }
 
 const OPERATOR = 'tokenBucket';
+const TOKEN_BUCKET_KEYS: readonly string[] = [
+  'capacity',
+  'tokensPerInterval',
+  'interval',
+  'initialTokens',
+  'cost',
+  'mode',
+  'queueCapacity',
+  'overflow',
+  'scheduler',
+  'onDrop',
+];
 
 /**
  * Lets bursts through up to a capacity, then paces values to a sustained rate.
@@ -100,21 +112,28 @@ const OPERATOR = 'tokenBucket';
  * @param options See {@link TokenBucketOptions}; `capacity` and `tokensPerInterval` are required.
  * @return An operator emitting the source's values, paced or policed.
  */
-export function tokenBucket<T>(options: TokenBucketOptions<T>): MonoTypeOperatorFunction<T> {
-  check.requiredOptionsObject(OPERATOR, options);
+export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTypeOperatorFunction<T> {
+  check.options(OPERATOR, options, TOKEN_BUCKET_KEYS, { required: true });
   const {
     capacity,
     tokensPerInterval,
     interval = 1000,
     cost = 1,
     mode = 'shape',
+    overflow = 'drop-incoming',
     scheduler,
     onDrop,
   } = options;
   check.finitePositive(OPERATOR, 'capacity', capacity);
   check.finitePositive(OPERATOR, 'tokensPerInterval', tokensPerInterval);
   check.finiteNonNegative(OPERATOR, 'interval', interval);
-  const initialTokens = options.initialTokens ?? capacity;
+  const period = interval / tokensPerInterval;
+  if (!Number.isFinite(period) || !Number.isFinite(period * capacity)) {
+    throw new RangeError(
+      `${OPERATOR}: the token period (\`interval\` / \`tokensPerInterval\` = ${String(interval)} / ${String(tokensPerInterval)}) times \`capacity\` ${String(capacity)} must be finite`,
+    );
+  }
+  const { initialTokens = capacity } = options;
   check.numberInRange(OPERATOR, 'initialTokens', initialTokens, 0, capacity);
   if (typeof cost !== 'function') {
     check.finiteNonNegative(OPERATOR, 'cost', cost);
@@ -133,32 +152,26 @@ export function tokenBucket<T>(options: TokenBucketOptions<T>): MonoTypeOperator
   check.scheduler(OPERATOR, scheduler);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
 
+  const { queueCapacity: requestedQueue = Infinity } = options;
+  check.nonNegativeIntegerOrInfinity(OPERATOR, 'queueCapacity', requestedQueue);
   let queueCapacity: number;
-  let overflow: OverflowStrategy;
   if (mode === 'police') {
     if (options.queueCapacity !== undefined) {
       throw new RangeError(
         `${OPERATOR}: \`queueCapacity\` applies to mode 'shape' only (police mode never queues), got ${check.describe(options.queueCapacity)}`,
       );
     }
-    overflow = check.overflowStrategy(OPERATOR, options.overflow ?? 'drop-incoming', [
-      'drop-incoming',
-      'error',
-    ]);
+    check.overflowStrategy(OPERATOR, overflow, ['drop-incoming', 'error']);
     queueCapacity = 0;
   } else {
-    overflow = check.overflowStrategy(OPERATOR, options.overflow ?? 'drop-incoming');
-    queueCapacity = check.nonNegativeIntegerOrInfinity(
-      OPERATOR,
-      'queueCapacity',
-      options.queueCapacity ?? Infinity,
-    );
+    check.overflowStrategy(OPERATOR, overflow);
+    queueCapacity = requestedQueue;
   }
 
   return createTokenBucket<T>({
     operator: OPERATOR,
     capacity,
-    period: interval / tokensPerInterval,
+    period,
     initialTokens,
     cost,
     mode,

@@ -1,5 +1,6 @@
 import { isObservable, Observable, Subject } from 'rxjs';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import { reportUnhandledError } from '../internal/reportUnhandledError.js';
 import { RingQueue } from '../internal/RingQueue.js';
 import * as check from '../internal/validate.js';
 
@@ -25,6 +26,16 @@ export interface WriteToOptions {
    * @default true
    */
   end?: boolean;
+  /**
+   * Require the pipeline to subscribe to `demand$`. A pipeline that never does is not paced by the
+   * writable at all: it would read its whole input into memory while the output still looks right.
+   * So by default the output errors with a `TypeError` (before writing anything) when the pipeline
+   * emits a value without having subscribed to `demand$` (a pipeline may subscribe to it late, as long
+   * as it does so before its first value). Set `false` for a pipeline that is paced some other way
+   * (values beyond what the writable accepts then wait in memory for `'drain'`).
+   * @default true
+   */
+  requireDemand?: boolean;
 }
 
 const OPERATOR = 'writeTo';
@@ -90,9 +101,10 @@ export function writeTo<T>(
     );
   }
   check.isFunction(OPERATOR, 'build', build);
-  check.optionsObject(OPERATOR, options);
-  const { end = true } = options ?? {};
+  check.options(OPERATOR, options, ['end', 'requireDemand']);
+  const { end = true, requireDemand = true } = options ?? {};
   check.optionalBoolean(OPERATOR, 'end', end);
+  check.optionalBoolean(OPERATOR, 'requireDemand', requireDemand);
 
   return new Observable<number>((destination) => {
     const demand = new Subject<number>();
@@ -102,7 +114,9 @@ export function writeTo<T>(
       outstanding += n;
       demand.next(n);
     };
+    let demandSubscribed = false;
     const demand$ = new Observable<number>((subscriber) => {
+      demandSubscribed = true;
       // Subscribe first, so that demand granted while the replayed amount is being used is not missed.
       const subscription = demand.subscribe(subscriber);
       if (outstanding > 0) subscriber.next(outstanding);
@@ -134,7 +148,11 @@ export function writeTo<T>(
       writable.removeListener('close', onClose);
       writable.removeListener('finish', onFinish);
       writable.removeListener('drain', onDrain);
-      demand.complete();
+      // The writable stays open: it is the caller's. Writes already handed to it may still fail (a
+      // caller destroying it right after unsubscribing makes them fail with ERR_STREAM_DESTROYED);
+      // with no listener left, that 'error' would crash the process. Until it closes, such errors are
+      // ignored and any other is reported as unhandled, as RxJS does for errors after unsubscribe.
+      if (!finished && written > 0) listenAfterUnsubscribe(writable);
     });
 
     /** Writes one value; returns false when the writable asks us to wait for 'drain'. */
@@ -185,9 +203,19 @@ export function writeTo<T>(
       fail(new TypeError(`${OPERATOR}: \`build\` must return an Observable, got ${check.describe(source)}`));
       return;
     }
+    const checkPaced = (): boolean => {
+      if (!requireDemand || demandSubscribed) return true;
+      fail(
+        new TypeError(
+          `${OPERATOR}: the pipeline did not subscribe to demand$, so nothing paces it and it would read its whole input into memory. Pass demand$ on (pullMap's demand$ option, pullFrom, pullFeedback), or set requireDemand: false.`,
+        ),
+      );
+      return false;
+    };
     source.subscribe(
       new OperatorSubscriber<T>(destination, {
         next: (value) => {
+          if (!checkPaced()) return;
           if (outstanding > 0) outstanding--;
           if (waitingForDrain) {
             held.push(value);
@@ -204,4 +232,17 @@ export function writeTo<T>(
     );
     if (!destination.closed) grant(1);
   });
+}
+
+/** The writable's own errors are ignored until it closes; see the teardown above. */
+function listenAfterUnsubscribe(writable: WritableLike<unknown>): void {
+  const onError = (err: unknown): void => {
+    if ((err as { code?: unknown } | null)?.code === 'ERR_STREAM_DESTROYED') return;
+    reportUnhandledError(err);
+  };
+  const onClose = (): void => {
+    writable.removeListener('error', onError);
+  };
+  writable.once('error', onError);
+  writable.once('close', onClose);
 }
