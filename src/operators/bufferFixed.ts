@@ -35,7 +35,7 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
 export function bufferFixed<T, R>(
   capacity: number,
   project: (value: T, index: number) => ObservableInput<R>,
-  options?: BufferOptions<T>,
+  options?: BufferOptions<NoInfer<T>>,
 ): OperatorFunction<T, R> {
   return createBufferOperator('bufferFixed', capacity, project, options, 'error');
 }

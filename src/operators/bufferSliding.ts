@@ -34,7 +34,7 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
 export function bufferSliding<T, R>(
   capacity: number,
   project: (value: T, index: number) => ObservableInput<R>,
-  options?: BufferOptions<T>,
+  options?: BufferOptions<NoInfer<T>>,
 ): OperatorFunction<T, R> {
   return createBufferOperator('bufferSliding', capacity, project, options, 'drop-oldest');
 }
