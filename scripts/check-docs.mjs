@@ -89,8 +89,10 @@ const hasModifier = (node, kind) => (ts.getModifiers(node) ?? []).some((m) => m.
 
 /**
  * Assertions appended to a block: each top-level declaration named after an export documents that
- * export, so the source must fit it. Functions are compared both ways; a class of the docs must be
- * satisfied by the real one (the docs may show fewer members); types are compared both ways.
+ * export, so the source must fit it. Functions are compared both ways, and the keys of each
+ * parameter's type too (an options type with a key missing would still be assignable). A class of
+ * the docs must be satisfied by the real one (the docs may show fewer members). Types are compared
+ * both ways, keys included.
  */
 function signatureChecks(fileName, source) {
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest);
@@ -100,17 +102,21 @@ function signatureChecks(fileName, source) {
     if (entries.testing[kind].has(name)) return '__docsCheckTesting';
     return undefined;
   };
+  const sameKeys = (docs, src) =>
+    `{ const keys: [never, never] = null as unknown as __DocsCheckKeys<${docs}, ${src}>; }`;
   for (const statement of file.statements) {
     const name = statement.name?.text;
     if (name === undefined) continue;
     const declared = hasModifier(statement, ts.SyntaxKind.DeclareKeyword);
     if (ts.isFunctionDeclaration(statement) && declared && ns(name, 'values')) {
-      const real = `${ns(name, 'values')}.${name}`;
       if (checks.some((c) => c.name === name)) continue; // overloads: one check for all of them
-      checks.push({
-        name,
-        code: `{ const docs: typeof ${name} = ${real}; const src: typeof ${real} = ${name}; }`,
+      const real = `${ns(name, 'values')}.${name}`;
+      const code = [`{ const docs: typeof ${name} = ${real}; const src: typeof ${real} = ${name}; }`];
+      statement.parameters.forEach((_, i) => {
+        const param = (f) => `NonNullable<Parameters<typeof ${f}>[${i}]>`;
+        code.push(sameKeys(param(name), param(real)));
       });
+      checks.push({ name, code: code.join('\n') });
     } else if (ts.isClassDeclaration(statement) && declared && ns(name, 'values')) {
       checks.push({ name, code: `{ const docs: typeof ${name} = ${ns(name, 'values')}.${name}; }` });
     } else if (
@@ -120,23 +126,34 @@ function signatureChecks(fileName, source) {
       const args = statement.typeParameters
         ? `<${statement.typeParameters.map(() => 'any').join(', ')}>`
         : '';
+      const docs = `${name}${args}`;
       const real = `${ns(name, 'types')}.${name}${args}`;
       checks.push({
         name,
-        code: `{ const docs: ${name}${args} = null as unknown as ${real}; const src: ${real} = null as unknown as ${name}${args}; }`,
+        code: [
+          `{ const docs: ${docs} = null as unknown as ${real}; const src: ${real} = null as unknown as ${docs}; }`,
+          sameKeys(docs, real),
+        ].join('\n'),
       });
     }
   }
-  if (checks.length === 0) return { text: '', names: [] };
-  const text = [
+  if (checks.length === 0) return { text: '', checkLines: [] };
+  const lines = [
     '',
     '// check-docs: the declarations above must match the source.',
     "import * as __docsCheckMain from 'rxjs-backpressure';",
     "import * as __docsCheckTesting from 'rxjs-backpressure/testing';",
-    ...checks.map((c) => c.code),
-    '',
-  ].join('\n');
-  return { text, names: checks.map((c) => c.name) };
+    'type __DocsCheckKeys<D, S> = [onlyInDocs: Exclude<keyof D, keyof S>, onlyInSrc: Exclude<keyof S, keyof D>];',
+  ];
+  /** For each appended line, the name it checks (the block's own lines come first). */
+  const checkLines = lines.map(() => undefined);
+  for (const check of checks) {
+    for (const line of check.code.split('\n')) {
+      lines.push(line);
+      checkLines.push(check.name);
+    }
+  }
+  return { text: lines.join('\n') + '\n', checkLines };
 }
 
 // ---- Collect the blocks and write them out ----
@@ -186,7 +203,7 @@ for (const page of markdownFiles()) {
       page: pageName,
       fence: block.line,
       lineCount: block.lines.length,
-      checks: checks.names,
+      checkLines: checks.checkLines,
     });
     blockCount++;
     pageHasBlocks = true;
@@ -234,10 +251,9 @@ function describeDiagnostic(d) {
   if (line < origin.lineCount) {
     return `${origin.page}:${origin.fence + 1 + line}:${character + 1} (block at line ${origin.fence}) ${code}: ${message}`;
   }
-  return (
-    `${origin.page}:${origin.fence} (block at line ${origin.fence}) declares ${origin.checks.join(', ')} ` +
-    `differently from src/ ${code}: ${message}`
-  );
+  // The appended text starts on the line after the block's last line.
+  const name = origin.checkLines[line - origin.lineCount] ?? 'something';
+  return `${origin.page}:${origin.fence} (block at line ${origin.fence}) declares ${name} differently from src/: ${code}: ${message}`;
 }
 
 for (const d of diagnostics) problems.push(describeDiagnostic(d));
