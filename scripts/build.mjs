@@ -15,7 +15,9 @@ const tsc = (project) =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [tscBin, '-p', project], { stdio: 'inherit' });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tsc -p ${project} exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`tsc -p ${project} exited with ${code}`)),
+    );
   });
 
 rmSync('dist', { recursive: true, force: true });
