@@ -106,6 +106,7 @@ for (const file of mdFiles) {
 }
 if (broken.length) {
   console.error(`links that do not resolve inside the tarball:\n  ${broken.join('\n  ')}`);
+  console.error('Link to files the package ships (see "files" in package.json), or use an absolute URL.');
   process.exit(1);
 }
 console.log(`links: ok (${checked} in ${mdFiles.length} markdown files)`);
