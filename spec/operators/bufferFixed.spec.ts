@@ -564,3 +564,17 @@ describe('bufferFixed', () => {
     });
   });
 });
+
+describe('bufferFixed with a project that returns something that is not an ObservableInput', () => {
+  it('errors with a TypeError naming the operator', () => {
+    let error: unknown;
+    of(1)
+      .pipe(bufferFixed(1, () => 42 as never))
+      .subscribe({ error: (e: unknown) => (error = e) });
+    expect(error).toEqual(
+      new TypeError(
+        'bufferFixed: `project` must return an ObservableInput (an Observable, Promise, array, iterable or async iterable), got 42 (number)',
+      ),
+    );
+  });
+});

@@ -707,3 +707,38 @@ describe('pullFrom', () => {
     expect(closed).toBe(true);
   });
 });
+
+describe('pullFrom with an iterator that breaks the protocol', () => {
+  const broken = (result: unknown): Iterable<number> => ({
+    [Symbol.iterator]: () => ({
+      next: () => result as IteratorResult<number>,
+      return: () => ({ done: true, value: undefined }),
+    }),
+  });
+  const brokenAsync = (result: unknown): AsyncIterable<number> => ({
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(result as IteratorResult<number>) }),
+  });
+
+  it.each([
+    [null, 'null'],
+    [5, '5 (number)'],
+    ['x', '"x" (string)'],
+  ])('errors with a TypeError naming the operator when next() gives %p (sync)', (result, shown) => {
+    let error: unknown;
+    pullFrom(broken(result), of(1)).subscribe({ error: (e: unknown) => (error = e) });
+    expect(error).toEqual(
+      new TypeError(
+        `pullFrom: the input's iterator returned ${shown} from next(); an iterator result must be an object ({ value, done })`,
+      ),
+    );
+  });
+
+  it('errors with a TypeError when an async next() resolves to a non-object, instead of hanging', async () => {
+    const error = await lastValueFrom(pullFrom(brokenAsync(undefined), of(1))).catch((e: unknown) => e);
+    expect(error).toEqual(
+      new TypeError(
+        "pullFrom: the input's iterator returned undefined from next(); an iterator result must be an object ({ value, done })",
+      ),
+    );
+  });
+});

@@ -660,3 +660,35 @@ describe('pullMap', () => {
     expect(pulls).toEqual([0, 1, 2]); // 1 was owed to the waiting slot; 2 filled the slot 1 freed
   });
 });
+
+describe('pullMap misuse', () => {
+  it('errors with a TypeError naming the operator when project returns something that is not an ObservableInput', () => {
+    let error: unknown;
+    pullMap([1], () => 42 as never).subscribe({ error: (e: unknown) => (error = e) });
+    expect(error).toEqual(
+      new TypeError(
+        'pullMap: `project` must return an ObservableInput (an Observable, Promise, array, iterable or async iterable), got 42 (number)',
+      ),
+    );
+  });
+
+  it('errors with a TypeError when an async input resolves next() to a non-object, and releases it', async () => {
+    let returned = 0;
+    const input: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve(null as never),
+        return: () => {
+          returned++;
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      }),
+    };
+    const error = await lastValueFrom(pullMap(input, (v) => of(v))).catch((e: unknown) => e);
+    expect(error).toEqual(
+      new TypeError(
+        "pullMap: the input's iterator returned null from next(); an iterator result must be an object ({ value, done })",
+      ),
+    );
+    expect(returned).toBe(1);
+  });
+});

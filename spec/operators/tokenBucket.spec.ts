@@ -1,4 +1,5 @@
 import {
+  from,
   Observable,
   Subject,
   VirtualTimeScheduler,
@@ -1500,5 +1501,25 @@ describe('tokenBucket bad input (thrown when the operator is created)', () => {
     expect(() => tokenBucket({ capacity: 0.5, tokensPerInterval: 0.25, cost: 0.5 })).not.toThrow();
     expect(() => tokenBucket({ ...base, mode: 'police', overflow: 'error' })).not.toThrow();
     expect(() => tokenBucket({ ...base, queueCapacity: 0, overflow: 'drop-queue' })).not.toThrow();
+  });
+});
+
+describe('tokenBucket with extreme numbers', () => {
+  it('refuses a token period that overflows to Infinity, instead of stalling with NaN times', () => {
+    expect(() => tokenBucket({ capacity: 1, tokensPerInterval: 1e-10, interval: 1e308 })).toThrow(
+      new RangeError(
+        'tokenBucket: the token period (`interval` / `tokensPerInterval` = 1e+308 / 1e-10) times `capacity` 1 must be finite',
+      ),
+    );
+    // Finite period, but capacity times it overflows.
+    expect(() => tokenBucket({ capacity: 1e300, tokensPerInterval: 1, interval: 1e10 })).toThrow(RangeError);
+  });
+
+  it('works at the largest finite numbers it accepts', () => {
+    const out: number[] = [];
+    from([1, 2])
+      .pipe(tokenBucket({ capacity: 1, tokensPerInterval: 1, interval: 1e300, mode: 'police' }))
+      .subscribe((v) => out.push(v));
+    expect(out).toEqual([1]); // a full bucket lets the first value through at once
   });
 });

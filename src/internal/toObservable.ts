@@ -12,6 +12,7 @@ export function toObservable<R>(operator: string, input: ObservableInput<R>): Ob
     if (!(err instanceof TypeError)) throw err;
     throw new TypeError(
       `${operator}: \`project\` must return an ObservableInput (an Observable, Promise, array, iterable or async iterable), got ${describe(input)}`,
+      { cause: err },
     );
   }
 }

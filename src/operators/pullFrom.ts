@@ -82,8 +82,10 @@ export function pullFrom<T>(
     destination.add(() => {
       puller.cancel();
     });
+    /** `initialDemand` counts even when `demand$` completes at once, so an early end waits for it. */
     let started = false;
     let endedEarly = false;
+    const demandEndedEarly = (): boolean => endedEarly;
     subscribeToDemand(
       OPERATOR,
       demand$,
@@ -95,13 +97,12 @@ export function pullFrom<T>(
         destination.error(err);
       },
       () => {
-        // `initialDemand` counts even when `demand$` completes at once.
         if (started) puller.endRequests();
         else endedEarly = true;
       },
     );
     started = true;
     if (!destination.closed && initialDemand > 0) puller.request(initialDemand);
-    if (endedEarly) puller.endRequests();
+    if (demandEndedEarly()) puller.endRequests();
   });
 }

@@ -1,8 +1,9 @@
-import { from, Observable, type ObservableInput } from 'rxjs';
+import { Observable, type ObservableInput } from 'rxjs';
 import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
 import { RingQueue } from '../internal/RingQueue.js';
+import { toObservable } from '../internal/toObservable.js';
 import * as check from '../internal/validate.js';
 
 /** Options of {@link pullMap}. */
@@ -165,7 +166,7 @@ export function pullMap<T, R>(
       if (ordered) slots.push(slot);
       let work: Observable<R>;
       try {
-        work = from(project(value, index++));
+        work = toObservable(OPERATOR, project(value, index++));
       } catch (err) {
         fail(err);
         return;
