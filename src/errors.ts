@@ -2,6 +2,17 @@
  * Sent downstream when a bounded queue with overflow strategy `'error'` is full and another value
  * arrives. Recognise it across copies of the library with {@link isBufferOverflowError} or the
  * `isBufferOverflowError` marker.
+ *
+ * Build one to state the error a marble test expects: the operators pass their own name, so an
+ * expected error equal to what `bufferFixed` sends is `new BufferOverflowError(capacity, value,
+ * 'bufferFixed')`. Without `operator` the message has no prefix.
+ *
+ * ```ts
+ * new BufferOverflowError(2, 'd', 'bufferFixed').message;
+ * // "bufferFixed: buffer overflow: a value arrived while the queue was full (`capacity` 2)"
+ * new BufferOverflowError(2, 'd').message;
+ * // "buffer overflow: a value arrived while the queue was full (`capacity` 2)"
+ * ```
  */
 export class BufferOverflowError<T = unknown> extends Error {
   override readonly name = 'BufferOverflowError';
@@ -13,12 +24,14 @@ export class BufferOverflowError<T = unknown> extends Error {
     readonly capacity: number,
     /** The value that arrived when the queue was full. */
     readonly value: T,
-    operator = 'buffer',
+    /** The operator that sent it, as the message's prefix; none when left out. */
+    operator?: string,
   ) {
     super(
-      capacity === 0
-        ? `${operator}: buffer overflow: a value arrived that could not start, and \`capacity\` 0 lets none wait`
-        : `${operator}: buffer overflow: a value arrived while the queue was full (\`capacity\` ${String(capacity)})`,
+      prefix(operator) +
+        (capacity === 0
+          ? 'buffer overflow: a value arrived that could not start, and `capacity` 0 lets none wait'
+          : `buffer overflow: a value arrived while the queue was full (\`capacity\` ${String(capacity)})`),
     );
     Object.setPrototypeOf(this, new.target.prototype);
   }
@@ -26,7 +39,12 @@ export class BufferOverflowError<T = unknown> extends Error {
 
 /**
  * Sent downstream by `tokenBucket` in police mode with `overflow: 'error'` when a value finds too few
- * tokens.
+ * tokens. Recognise it across copies of the library with {@link isRateLimitExceededError}.
+ *
+ * ```ts
+ * new RateLimitExceededError('c', 1, 0).message;
+ * // "tokenBucket: rate limit exceeded: value needed 1 token(s), 0 available"
+ * ```
  */
 export class RateLimitExceededError<T = unknown> extends Error {
   override readonly name = 'RateLimitExceededError';
@@ -39,13 +57,18 @@ export class RateLimitExceededError<T = unknown> extends Error {
     readonly cost: number,
     /** Tokens available when it arrived. */
     readonly available: number,
+    /** The operator that sent it, as the message's prefix. */
     operator = 'tokenBucket',
   ) {
     super(
-      `${operator}: rate limit exceeded: value needed ${String(cost)} token(s), ${formatTokens(available)} available`,
+      `${prefix(operator)}rate limit exceeded: value needed ${String(cost)} token(s), ${formatTokens(available)} available`,
     );
     Object.setPrototypeOf(this, new.target.prototype);
   }
+}
+
+function prefix(operator: string | undefined): string {
+  return operator === undefined || operator === '' ? '' : `${operator}: `;
 }
 
 function formatTokens(n: number): string {

@@ -1,9 +1,5 @@
 import type { ObservableInput, OperatorFunction } from 'rxjs';
-import {
-  BUFFER_OPTION_KEYS,
-  createBufferOperator,
-  type BufferOptions,
-} from '../internal/bufferInternals.js';
+import { BUFFER_OPTION_KEYS, createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
 import { options as checkOptions, overflowStrategy } from '../internal/validate.js';
 import type { OverflowStrategy } from '../types.js';
 

@@ -14,7 +14,9 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
  * ```
  *
  * Same rules as {@link bufferBounded} with `overflow: 'drop-incoming'`. `bufferDropping(0, p)`
- * behaves as `exhaustMap(p)`, with the ignored values reported.
+ * behaves as `exhaustMap(p)`, with the ignored values reported; one difference: the `index` passed
+ * to `project` counts every source value, dropped ones included (`exhaustMap`'s counts only the
+ * values it projects).
  *
  * ## Example
  * ```ts

@@ -15,7 +15,7 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
  *
  * Same rules as {@link bufferBounded} with `overflow: 'drop-oldest'`. `bufferSliding(1, p)` is
  * "exhaustMap with trailing": while work runs, only the latest value waits, so the last value is
- * never lost.
+ * never lost. The `index` passed to `project` counts every source value, dropped ones included.
  *
  * ## Example
  * ```ts

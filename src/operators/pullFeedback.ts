@@ -45,7 +45,10 @@ const OPERATOR = 'pullFeedback';
  * for a synchronous source.
  *
  * The output completes once the source has completed and nothing is held (held values still wait
- * for demand). A source error is sent at once, held values reported `'cleared'`; a `demand$` error
+ * for demand). When `demand$` completes, no more demand can come: once the outstanding demand is
+ * used (at once if there is none; never if it is `Infinity`), held values are reported `'cleared'`,
+ * the source is unsubscribed and the output completes, as `take` would. A source error is sent at
+ * once, held values reported `'cleared'`; a `demand$` error
  * errors the output; a demand value that is negative, `NaN` or fractional errors it with a
  * `RangeError` (a non-number with a `TypeError`).
  *

@@ -29,14 +29,22 @@ const OPERATOR = 'pullFrom';
  * The iterator's `next()` is called only while demand is outstanding, and an async iterator never
  * has more than one `next()` pending (no read-ahead). Each value is emitted as it comes and takes one
  * unit of demand. The output completes when the iterator is done and errors when it throws or
- * rejects. On unsubscribe, or when something downstream errors, the iterator's `return()` is called
- * exactly once, so a generator's `finally`, a file handle or a database cursor is released.
+ * rejects (or answers `next()` with something that is not an object: a `TypeError`). On
+ * unsubscribe, or when something downstream errors, the iterator's `return()` is called exactly once,
+ * so a generator's `finally`, a file handle or a database cursor is released; not when the iterator
+ * itself threw or finished, since it is already done.
  *
  * Node.js Readable streams are async iterables: pulling from one keeps the stream's own backpressure
- * (it reads no further than its `highWaterMark` ahead of what was pulled).
+ * (it reads no further than its `highWaterMark` ahead of what was pulled). On cancel such a stream is
+ * destroyed as well (its iterator may ignore `return()` while a read is pending). A readline
+ * `Interface` is closed and its `input` stream destroyed: readline never destroys its input itself,
+ * so without this `createInterface({ input: createReadStream(path) })` would keep the file open.
  *
  * Demand values are checked as in {@link pullFeedback}: negative, `NaN` or fractional demand errors the
- * output with a `RangeError`. `demand$` is subscribed first; its error errors the output.
+ * output with a `RangeError`. `demand$` is subscribed first; its error errors the output. When
+ * `demand$` completes no more demand can come: once the outstanding demand is used (at once if there
+ * is none; never if it is `Infinity`), the iterator is released and the output completes, as `take`
+ * would.
  *
  * ## Example
  * ```ts

@@ -58,8 +58,14 @@ interface Slot<R> {
  * large or slow the input is. With `ordered: true` results come out in input order.
  *
  * The output completes when the input is done and all work is delivered. An error from the input,
- * the work (`project` throwing, or its inner erroring) or `demand$` errors the output; unsubscribing
- * or an error calls the input iterator's `return()` and tears down the running work.
+ * the work (`project` throwing, returning something that is not an `ObservableInput`, or its inner
+ * erroring) or `demand$` errors the output. Unsubscribing, and every error except one from the input
+ * itself, calls the input iterator's `return()` (an iterator that threw or rejected is already done)
+ * and tears down the running work; a Node.js stream input is destroyed, and a readline `Interface`
+ * is closed and its `input` destroyed, as in {@link pullFrom}.
+ *
+ * When `demand$` completes, no more demand can come: once the outstanding demand is used, the
+ * running work is unsubscribed, the input released and the output completes, as `take` would.
  *
  * ## Example
  * ```ts

@@ -60,7 +60,15 @@ const OPERATOR = 'writeTo';
  * pipeline error errors it (the writable is left open for you to destroy); a writable `'error'`, or a
  * `'close'` before `'finish'`, errors it and unsubscribes the pipeline, which releases the source
  * (`pullFrom`/`pullMap` call the iterator's `return()`). Values a pipeline sends beyond the demand it
- * was given are not lost: they wait, in order, for `'drain'`.
+ * was given are not lost: they wait, in order, for `'drain'`. A pipeline that emits without having
+ * subscribed to `demand$` is an error (see `requireDemand`): it would not be paced at all.
+ *
+ * Unsubscribing leaves the writable open: not ended, not destroyed; it is yours. The pipeline is
+ * unsubscribed (which releases the source) and writeTo's listeners are removed, except that while
+ * writes it handed over may still fail, an `'error'` listener stays until the writable closes: an
+ * `ERR_STREAM_DESTROYED` from destroying it is ignored, any other error goes to RxJS's
+ * `config.onUnhandledError` (by default thrown asynchronously, as an `'error'` without a listener
+ * would be). So destroying the writable right after unsubscribing cannot crash the process.
  *
  * ## Example
  * ```ts
@@ -79,7 +87,7 @@ const OPERATOR = 'writeTo';
  *
  * @param writable A Node.js `Writable` (or anything {@link WritableLike}).
  * @param build Builds the pipeline from the writable's demand.
- * @param options `end` (default true).
+ * @param options `end` (default true), `requireDemand` (default true).
  * @return An Observable that emits how many values were written, after `'finish'`, then completes.
  */
 export function writeTo<T>(
