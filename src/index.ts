@@ -36,4 +36,5 @@ export type { WritableLike, WriteToOptions } from './operators/writeTo.js';
 export { ManualTimeScheduler } from './schedulers/ManualTimeScheduler.js';
 export type { ManualTimeSchedulerOptions } from './schedulers/ManualTimeScheduler.js';
 export { withVirtualTime } from './schedulers/withVirtualTime.js';
+export { resetVirtualTime } from './schedulers/withVirtualTime.js';
 export type { VirtualTimeOptions } from './schedulers/withVirtualTime.js';

@@ -293,6 +293,19 @@ describe('withVirtualTime', () => {
       expect(withVirtualTime((scheduler) => scheduler.now())).toBe(0);
     });
 
+    it('points at resetVirtualTime() when already active', () => {
+      withVirtualTime(() => {
+        expect(() => withVirtualTime(() => 1)).toThrow(
+          new Error(
+            'withVirtualTime: already active. Calls cannot be nested or overlap (an async body keeps virtual ' +
+              'time on until its promise settles); use the scheduler passed to the running call instead. ' +
+              'If an earlier test left a call running (it awaited something that never settled), call ' +
+              'resetVirtualTime() in afterEach to put the real timers back between tests.',
+          ),
+        );
+      });
+    });
+
     it('refuses a call that is not given a function', () => {
       expect(() => withVirtualTime(undefined as unknown as () => void)).toThrow(
         new TypeError('withVirtualTime: `fn` must be a function'),

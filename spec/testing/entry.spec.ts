@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import * as main from '../../src/index';
 import * as testing from '../../src/testing/index';
 import { ManualTimeScheduler } from '../../src/schedulers/ManualTimeScheduler';
-import { withVirtualTime } from '../../src/schedulers/withVirtualTime';
+import { resetVirtualTime, withVirtualTime } from '../../src/schedulers/withVirtualTime';
 
 const root = resolve(__dirname, '../..');
 const src = join(root, 'src');
@@ -41,10 +42,18 @@ describe('the rxjs-backpressure/testing entry', () => {
       'DropRecorder',
       'ManualTimeScheduler',
       'recordDrops',
+      'resetVirtualTime',
       'withVirtualTime',
     ]);
     expect(testing.ManualTimeScheduler).toBe(ManualTimeScheduler);
     expect(testing.withVirtualTime).toBe(withVirtualTime);
+    expect(testing.resetVirtualTime).toBe(resetVirtualTime);
+  });
+
+  it('shares the virtual-time schedulers with the main entry, resetVirtualTime included', () => {
+    expect(main.ManualTimeScheduler).toBe(ManualTimeScheduler);
+    expect(main.withVirtualTime).toBe(withVirtualTime);
+    expect(main.resetVirtualTime).toBe(resetVirtualTime);
   });
 
   it('is never pulled in by the main entry', () => {

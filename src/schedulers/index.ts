@@ -2,4 +2,5 @@
 export { ManualTimeScheduler } from './ManualTimeScheduler.js';
 export type { ManualTimeSchedulerOptions } from './ManualTimeScheduler.js';
 export { withVirtualTime } from './withVirtualTime.js';
+export { resetVirtualTime } from './withVirtualTime.js';
 export type { VirtualTimeOptions } from './withVirtualTime.js';

@@ -12,14 +12,25 @@ export interface VirtualTimeOptions extends ManualTimeSchedulerOptions {
 }
 
 /**
- * Marks `asyncScheduler` while it is patched. A registered symbol, so that two copies of this library
- * in one process (an ESM and a CommonJS build, say) still see each other's patch.
+ * Marks `asyncScheduler` while it is patched; its value is the active call's restore function. A
+ * registered symbol, so that two copies of this library in one process (an ESM and a CommonJS build,
+ * say) see each other's patch, and `resetVirtualTime` from either copy can undo it.
  */
 const ACTIVE = Symbol.for('rxjs-backpressure.withVirtualTime.active');
 
 const PATCHED_KEYS = ['now', 'schedule'] as const;
 
-/** Points `asyncScheduler` at `scheduler`; returns a function that puts back exactly what was there. */
+/** The patch marker on `asyncScheduler`: a restore function, `undefined` when not patched. */
+function activeMarker(): { value?: unknown } | undefined {
+  return Object.getOwnPropertyDescriptor(asyncScheduler, ACTIVE);
+}
+
+/**
+ * Points `asyncScheduler` at `scheduler`; returns a function that puts back exactly what was there.
+ * The function is also the patch marker: it only undoes the patch while the marker is still itself,
+ * so a call whose patch `resetVirtualTime` already undid cannot, when its promise settles later,
+ * undo the patch of a newer call.
+ */
 function patchAsyncScheduler(scheduler: ManualTimeScheduler): () => void {
   const target: object = asyncScheduler;
   const saved = PATCHED_KEYS.map((key) => [key, Object.getOwnPropertyDescriptor(target, key)] as const);
@@ -35,11 +46,11 @@ function patchAsyncScheduler(scheduler: ManualTimeScheduler): () => void {
       enumerable: false,
     });
   }
-  Object.defineProperty(target, ACTIVE, { value: true, configurable: true });
   let restored = false;
-  return () => {
+  const restore = (): void => {
     if (restored) return;
     restored = true;
+    if (activeMarker()?.value !== restore) return; // undone already; another call may be active now
     for (const [key, descriptor] of saved) {
       if (descriptor === undefined) {
         Reflect.deleteProperty(target, key);
@@ -49,6 +60,47 @@ function patchAsyncScheduler(scheduler: ManualTimeScheduler): () => void {
     }
     Reflect.deleteProperty(target, ACTIVE);
   };
+  Object.defineProperty(target, ACTIVE, { value: restore, configurable: true });
+  return restore;
+}
+
+/**
+ * Puts the real timers back if a {@link withVirtualTime} call is still active, typically one whose
+ * async body awaits something that never settles (a test that timed out, or awaited before it
+ * advanced the clock). Without it, that call keeps `asyncScheduler` virtual for the rest of the
+ * test file: every later `withVirtualTime` throws "already active" and real timers (`timer`,
+ * `delay`, ...) in later tests never fire. Call it in `afterEach`.
+ *
+ * The abandoned call is over: if its promise settles later, it restores nothing (it cannot undo a
+ * newer call's patch), and if its body ever resumes, it runs on the real clock. Works across copies
+ * of this library in one process (the patch marker is a registered symbol holding the active call's
+ * restore function).
+ *
+ * ## Example
+ * ```ts
+ * import { resetVirtualTime, withVirtualTime } from 'rxjs-backpressure/testing';
+ *
+ * afterEach(() => {
+ *   // A test that hung on an await must not leave virtual time on for the next one.
+ *   resetVirtualTime();
+ * });
+ *
+ * it('paces requests', async () => {
+ *   await withVirtualTime(async (scheduler) => {
+ *     // ...
+ *   });
+ * });
+ * ```
+ *
+ * @see {@link withVirtualTime}
+ * @return `true` if a call was active and the real timers were restored, `false` if nothing was
+ *   patched.
+ */
+export function resetVirtualTime(): boolean {
+  const restore = activeMarker()?.value;
+  if (typeof restore !== 'function') return false;
+  (restore as () => void)();
+  return true;
 }
 
 /**
@@ -63,7 +115,9 @@ function patchAsyncScheduler(scheduler: ManualTimeScheduler): () => void {
  *
  * Limits:
  * - Calls cannot be nested or overlap: calling `withVirtualTime` while another call is active (also
- *   one still waiting on its promise) throws an `Error`.
+ *   one still waiting on its promise) throws an `Error`. An async body that awaits something that
+ *   never settles keeps its call active for good: put {@link resetVirtualTime} in `afterEach` so that
+ *   one hung test does not break the rest of the file.
  * - Only `asyncScheduler` is replaced (by setting its own `now` and `schedule` properties). Timers
  *   scheduled before the call stay real, and `asapScheduler`, `queueScheduler`,
  *   `animationFrameScheduler`, `Date.now()` and `setTimeout` are untouched.
@@ -86,6 +140,7 @@ function patchAsyncScheduler(scheduler: ManualTimeScheduler): () => void {
  * ```
  *
  * @see {@link ManualTimeScheduler}
+ * @see {@link resetVirtualTime}
  * @param fn The test body; it receives the scheduler that now drives `asyncScheduler`.
  * @param options `startTime` (default 0) and `flushLimit` (default 1,000,000), passed to the
  *   {@link ManualTimeScheduler}.
@@ -100,10 +155,12 @@ export function withVirtualTime<R>(
   if (typeof fn !== 'function') {
     throw new TypeError('withVirtualTime: `fn` must be a function');
   }
-  if (Object.prototype.hasOwnProperty.call(asyncScheduler, ACTIVE)) {
+  if (activeMarker() !== undefined) {
     throw new Error(
       'withVirtualTime: already active. Calls cannot be nested or overlap (an async body keeps virtual ' +
-        'time on until its promise settles); use the scheduler passed to the running call instead.',
+        'time on until its promise settles); use the scheduler passed to the running call instead. ' +
+        'If an earlier test left a call running (it awaited something that never settled), call ' +
+        'resetVirtualTime() in afterEach to put the real timers back between tests.',
     );
   }
   const { startTime = 0, ...schedulerOptions } = options;

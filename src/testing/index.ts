@@ -8,6 +8,7 @@ export type { DropRecord, RecordDropsOptions } from './recordDrops.js';
 export { ManualTimeScheduler } from '../schedulers/ManualTimeScheduler.js';
 export type { ManualTimeSchedulerOptions } from '../schedulers/ManualTimeScheduler.js';
 export { withVirtualTime } from '../schedulers/withVirtualTime.js';
+export { resetVirtualTime } from '../schedulers/withVirtualTime.js';
 export type { VirtualTimeOptions } from '../schedulers/withVirtualTime.js';
 
 // The vocabulary the records use
