@@ -6,8 +6,9 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { RateLimitExceededError } from '../errors.js';
+import { BufferOverflowError, RateLimitExceededError } from '../errors.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
+import { SubscriptionClock } from './clock.js';
 import { GatedQueue } from './GatedQueue.js';
 import { describe } from './validate.js';
 
@@ -46,6 +47,11 @@ export interface TokenBucketSettings<T> {
  *
  * While values wait there is exactly one scheduled action, due when the head's tokens will have
  * accrued; none while nothing waits.
+ *
+ * The clock is read through a {@link SubscriptionClock}: if it goes backwards between two reads of one
+ * subscription (typically: subscribed on the real clock before `withVirtualTime` was entered, read
+ * on the virtual one afterwards), the stream errors with a message that says so, waiting values
+ * reported `'cleared'`, instead of waiting forever.
  */
 export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoTypeOperatorFunction<T> {
   const { operator, capacity, period, initialTokens, cost, mode, queueCapacity, overflow, onDrop } = settings;
@@ -55,7 +61,10 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
 
   return (source) =>
     new Observable<T>((destination) => {
-      const now = (): number => scheduler.now();
+      // Every read of the clock goes through the guard: a clock that goes backwards (a subscription
+      // made before withVirtualTime was entered) fails the stream instead of stalling it silently.
+      const clock = new SubscriptionClock(operator, scheduler);
+      const now = (): number => clock.now();
       let fullAt = now() + (capacity - initialTokens) * period;
       /** The time read by the last canRelease. */
       let checkedAt = 0;
@@ -83,6 +92,18 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
         timer = undefined;
       });
 
+      /**
+       * Fails the stream if the clock was seen going backwards. A read that sees it returns NaN, so
+       * canRelease said no; the engine then queued or dropped the value and, after draining, always
+       * calls `blocked` or `idle`, which call this: failing through the queue reports every waiting
+       * value (the arriving one included) as 'cleared'.
+       */
+      const failedClock = (): boolean => {
+        if (clock.error === undefined) return false;
+        queue.fail(clock.error);
+        return true;
+      };
+
       const queue: GatedQueue<T> = new GatedQueue<T>(
         destination,
         {
@@ -91,14 +112,21 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
           overflow,
           onDrop,
           dropReason: mode === 'police' ? 'rejected' : 'overflow',
-          overflowError:
-            mode === 'police'
-              ? (value, c) => new RateLimitExceededError(value, c, available(), operator)
-              : undefined,
+          overflowError: (value, c) => {
+            // A clock that went backwards explains the refusal better than the limit does.
+            now();
+            return (
+              clock.error ??
+              (mode === 'police'
+                ? new RateLimitExceededError(value, c, available(), operator)
+                : new BufferOverflowError(queueCapacity, value, operator))
+            );
+          },
         },
         {
           cost: costOf,
           canRelease: (c) => {
+            // NaN when the clock went backwards: the comparison is false and the value waits.
             checkedAt = now();
             return readyAt(c) - checkedAt <= EPSILON_MS;
           },
@@ -110,6 +138,7 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
             destination.next(value);
           },
           blocked: (c) => {
+            if (failedClock()) return;
             const due = readyAt(c);
             if (timer && timerDue === due) return;
             timer?.unsubscribe();
@@ -126,6 +155,7 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
               timer.unsubscribe();
               timer = undefined;
             }
+            failedClock();
           },
         },
       );

@@ -121,6 +121,13 @@ export function resetVirtualTime(): boolean {
  * - Only `asyncScheduler` is replaced (by setting its own `now` and `schedule` properties). Timers
  *   scheduled before the call stay real, and `asapScheduler`, `queueScheduler`,
  *   `animationFrameScheduler`, `Date.now()` and `setTimeout` are untouched.
+ * - Subscribe inside the call (create the service, `TestBed.inject` it, inside `fn`). A subscription
+ *   made before it read the real clock: `tokenBucket` and `leakyBucket` notice that their clock went
+ *   backwards and error with a message saying so; RxJS's own `timer`, `delay`, ... just fire on the
+ *   real clock. `withVirtualTime` cannot list such timers when it is entered: RxJS's
+ *   `asyncScheduler` keeps no registry of pending actions (each one holds its own `setInterval`,
+ *   bound to the scheduler's `flush` when it was scheduled), and the only hook that sees them
+ *   (`intervalProvider`) is RxJS internal API.
  * - Subscriptions left open when `fn` ends keep their virtual actions; they never run unless the
  *   scheduler is advanced again. Unsubscribe in the test.
  *
