@@ -8,10 +8,19 @@
 //
 // A top-level `declare function`, `declare class`, `type` or `interface` named after an export of the
 // package documents that export's signature: it is checked against the source, so the two cannot
-// drift apart. Fenced blocks must name their language (```text for diagrams and output).
+// drift apart. Fenced blocks must name their language (```text for diagrams and output), and
+// relative links must point to a file that exists (and, for a page, to a heading it has).
 //
 // Usage: node scripts/check-docs.mjs [--keep]   (--keep leaves the generated modules in place)
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -61,6 +70,56 @@ function fencedBlocks(text) {
   });
   if (open) blocks.push({ ...open, unclosed: true });
   return blocks;
+}
+
+/** The page's lines with fenced blocks blanked out (line numbers kept), and inline code removed. */
+function proseLines(text) {
+  const lines = text.split(/\r?\n/);
+  for (const block of fencedBlocks(text)) {
+    const last = block.unclosed ? lines.length : block.line + block.lines.length + 1;
+    for (let i = block.line - 1; i < last; i++) lines[i] = '';
+  }
+  return lines.map((line) => line.replace(/`+[^`]*`+/g, ''));
+}
+
+/** GitHub's anchors for a page's headings: lowercased, punctuation dropped, spaces to hyphens. */
+const anchorCache = new Map();
+function anchorsOf(file) {
+  let anchors = anchorCache.get(file);
+  if (anchors) return anchors;
+  anchors = new Set();
+  const seen = new Map();
+  for (const line of proseLines(readFileSync(file, 'utf8').replace(/`/g, ''))) {
+    const heading = /^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!heading) continue;
+    const text = heading[1].replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
+    const slug = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const n = seen.get(slug) ?? 0;
+    seen.set(slug, n + 1);
+    anchors.add(n === 0 ? slug : `${slug}-${n}`);
+  }
+  anchorCache.set(file, anchors);
+  return anchors;
+}
+
+/** Relative links of a page that lead nowhere: a missing file, or a heading the page does not have. */
+function brokenLinks(page, text) {
+  const broken = [];
+  proseLines(text).forEach((line, i) => {
+    for (const [, link] of line.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue; // https:, mailto:, ...
+      const [path, hash] = link.split('#');
+      const target = path ? resolve(dirname(page), decodeURI(path)) : page;
+      if (!existsSync(target)) broken.push(`${rel(page)}:${i + 1}: broken link ${link} (no such file)`);
+      else if (hash && target.endsWith('.md') && !anchorsOf(target).has(hash)) {
+        broken.push(`${rel(page)}:${i + 1}: broken link ${link} (no such heading)`);
+      }
+    }
+  });
+  return broken;
 }
 
 /** Names exported by an entry point of the package, split into values and types. */
@@ -175,7 +234,9 @@ for (const page of markdownFiles()) {
   const dir = join(workDir, pageName.replace(/\.md$/, ''));
   const taken = new Set();
   let pageHasBlocks = false;
-  for (const block of fencedBlocks(readFileSync(page, 'utf8'))) {
+  const text = readFileSync(page, 'utf8');
+  problems.push(...brokenLinks(page, text));
+  for (const block of fencedBlocks(text)) {
     if (block.unclosed) {
       problems.push(`${pageName}:${block.line}: code fence never closed`);
       continue;
@@ -280,5 +341,7 @@ if (problems.length > 0) {
   );
   process.exitCode = 1;
 } else {
-  console.log(`check-docs: ${blockCount} TypeScript blocks of ${pageCount} pages compile (${seconds} s)`);
+  console.log(
+    `check-docs: ${blockCount} TypeScript blocks of ${pageCount} pages compile, and every relative link resolves (${seconds} s)`,
+  );
 }
