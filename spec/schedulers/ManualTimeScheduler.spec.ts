@@ -468,6 +468,73 @@ describe('ManualTimeScheduler', () => {
       expect(() => new ManualTimeScheduler(0, { flushLimit: '10' as unknown as number })).toThrow(TypeError);
     });
 
+    it('refuses a start time that is not a finite number, null included', () => {
+      const make = (startTime: unknown) => () => new ManualTimeScheduler(startTime as number);
+      expect(make(null)).toThrow(
+        new TypeError('ManualTimeScheduler: `startTime` must be a finite number, got null'),
+      );
+      expect(make('0')).toThrow(
+        new TypeError('ManualTimeScheduler: `startTime` must be a finite number, got "0" (string)'),
+      );
+      expect(make(true)).toThrow(
+        new TypeError('ManualTimeScheduler: `startTime` must be a finite number, got true (boolean)'),
+      );
+      expect(make({})).toThrow(TypeError);
+      expect(make(-Infinity)).toThrow(
+        new RangeError('ManualTimeScheduler: `startTime` must be a finite number, got -Infinity (number)'),
+      );
+      expect(new ManualTimeScheduler(undefined).now()).toBe(0);
+    });
+
+    it.each([
+      [null, 'null'],
+      [5, '5 (number)'],
+      ['x', '"x" (string)'],
+      [true, 'true (boolean)'],
+      [() => ({ flushLimit: 5 }), 'a function'],
+      [[], 'an array'],
+      [[5], 'an array'],
+    ])('refuses options %p: only undefined means the defaults', (options, got) => {
+      expect(() => new ManualTimeScheduler(0, options as never)).toThrow(
+        new TypeError(`ManualTimeScheduler: \`options\` must be an object, got ${got}`),
+      );
+    });
+
+    it('refuses an unknown option, suggesting the one meant', () => {
+      expect(() => new ManualTimeScheduler(0, { flushLimt: 5 } as never)).toThrow(
+        new TypeError(
+          'ManualTimeScheduler: unknown option `flushLimt` (did you mean `flushLimit`?); known: `flushLimit`',
+        ),
+      );
+      // startTime is the first argument, not an option: a clear error instead of a silent start at 0.
+      expect(() => new ManualTimeScheduler(undefined, { startTime: 5 } as never)).toThrow(
+        new TypeError('ManualTimeScheduler: unknown option `startTime`; known: `flushLimit`'),
+      );
+    });
+
+    it('takes undefined, {} and an undefined flushLimit as the defaults', () => {
+      for (const options of [undefined, {}, { flushLimit: undefined }]) {
+        expect(new ManualTimeScheduler(7, options).now()).toBe(7);
+      }
+    });
+
+    it('refuses to schedule something that is not a function, at once', () => {
+      const scheduler = new ManualTimeScheduler();
+      for (const [work, got] of [
+        [undefined, 'undefined'],
+        [null, 'null'],
+        [5, '5 (number)'],
+        ['work', '"work" (string)'],
+        [{}, '[object Object] (object)'],
+      ] as const) {
+        expect(() => scheduler.schedule(work as never, 10)).toThrow(
+          new TypeError(`ManualTimeScheduler.schedule: \`work\` must be a function, got ${got}`),
+        );
+      }
+      expect(scheduler.pendingCount).toBe(0);
+      scheduler.advanceBy(10); // nothing left behind to fail here
+    });
+
     it('refuses to advance by a negative, NaN or infinite amount', () => {
       const scheduler = new ManualTimeScheduler();
       expect(() => scheduler.advanceBy(-1)).toThrow(

@@ -305,16 +305,96 @@ describe('withVirtualTime', () => {
         );
       });
     });
+  });
+
+  describe('bad arguments (checked before anything is patched, errors naming withVirtualTime)', () => {
+    /** Calls withVirtualTime with arguments the types would refuse; `fn` must not run. */
+    function call(fn: unknown, options?: unknown): () => unknown {
+      return () => withVirtualTime(fn as () => void, options as Parameters<typeof withVirtualTime>[1]);
+    }
+    const body = jest.fn();
+    afterEach(() => {
+      expect(body).not.toHaveBeenCalled();
+    });
 
     it('refuses a call that is not given a function', () => {
-      expect(() => withVirtualTime(undefined as unknown as () => void)).toThrow(
-        new TypeError('withVirtualTime: `fn` must be a function'),
+      expect(call(undefined)).toThrow(
+        new TypeError('withVirtualTime: `fn` must be a function, got undefined'),
+      );
+      expect(call('f')).toThrow(new TypeError('withVirtualTime: `fn` must be a function, got "f" (string)'));
+    });
+
+    it.each([
+      [null, 'null'],
+      [5, '5 (number)'],
+      ['x', '"x" (string)'],
+      [true, 'true (boolean)'],
+      [() => ({}), 'a function'],
+      [[], 'an array'],
+      [[{ startTime: 5 }], 'an array'],
+    ])('refuses options %p: only undefined means the defaults', (options, got) => {
+      expect(call(body, options)).toThrow(
+        new TypeError(`withVirtualTime: \`options\` must be an object, got ${got}`),
       );
     });
 
-    it('refuses bad scheduler options before patching anything', () => {
-      expect(() => withVirtualTime(() => 1, { startTime: NaN })).toThrow(RangeError);
-      expect(() => withVirtualTime(() => 1, { flushLimit: 0 })).toThrow(RangeError);
+    it('refuses an unknown option, suggesting the one meant', () => {
+      expect(call(body, { startTme: 5 })).toThrow(
+        new TypeError(
+          'withVirtualTime: unknown option `startTme` (did you mean `startTime`?); known: `startTime`, `flushLimit`',
+        ),
+      );
+      expect(call(body, { flushlimit: 5 })).toThrow(
+        new TypeError(
+          'withVirtualTime: unknown option `flushlimit` (did you mean `flushLimit`?); known: `startTime`, `flushLimit`',
+        ),
+      );
+      expect(call(body, { scheduler: {} })).toThrow(
+        new TypeError('withVirtualTime: unknown option `scheduler`; known: `startTime`, `flushLimit`'),
+      );
+    });
+
+    it('refuses a bad startTime, naming withVirtualTime', () => {
+      expect(call(body, { startTime: NaN })).toThrow(
+        new RangeError('withVirtualTime: `startTime` must be a finite number, got NaN (number)'),
+      );
+      expect(call(body, { startTime: -Infinity })).toThrow(
+        new RangeError('withVirtualTime: `startTime` must be a finite number, got -Infinity (number)'),
+      );
+      expect(call(body, { startTime: null })).toThrow(
+        new TypeError('withVirtualTime: `startTime` must be a finite number, got null'),
+      );
+      expect(call(body, { startTime: '0' })).toThrow(
+        new TypeError('withVirtualTime: `startTime` must be a finite number, got "0" (string)'),
+      );
+    });
+
+    it('refuses a bad flushLimit, naming withVirtualTime (not ManualTimeScheduler)', () => {
+      expect(call(body, { flushLimit: 0 })).toThrow(
+        new RangeError(
+          'withVirtualTime: `flushLimit` must be a positive integer or Infinity, got 0 (number)',
+        ),
+      );
+      expect(call(body, { flushLimit: 1.5 })).toThrow(
+        new RangeError(
+          'withVirtualTime: `flushLimit` must be a positive integer or Infinity, got 1.5 (number)',
+        ),
+      );
+      expect(call(body, { flushLimit: null })).toThrow(
+        new TypeError('withVirtualTime: `flushLimit` must be a positive integer or Infinity, got null'),
+      );
+      expect(call(body, { flushLimit: '10' })).toThrow(
+        new TypeError(
+          'withVirtualTime: `flushLimit` must be a positive integer or Infinity, got "10" (string)',
+        ),
+      );
+    });
+
+    it('takes undefined, {} and options whose values are undefined as the defaults', () => {
+      expect(withVirtualTime((s) => s.now(), undefined)).toBe(0);
+      expect(withVirtualTime((s) => s.now(), {})).toBe(0);
+      expect(withVirtualTime((s) => s.now(), { startTime: undefined, flushLimit: undefined })).toBe(0);
+      expect(withVirtualTime((s) => s.now(), { flushLimit: Infinity, startTime: -5 })).toBe(-5);
     });
   });
 });

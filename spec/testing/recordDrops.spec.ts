@@ -85,6 +85,65 @@ describe('recordDrops', () => {
     expect(untimed.drops[0]).toStrictEqual({ value: 'x', reason: 'overflow' });
   });
 
+  describe('bad options (checked when the recorder is made, not at the first drop)', () => {
+    const record = (options: unknown) => () => recordDrops(options as never);
+
+    it.each([
+      [null, 'null'],
+      [5, '5 (number)'],
+      ['x', '"x" (string)'],
+      [true, 'true (boolean)'],
+      [() => ({ clock: { now: () => 0 } }), 'a function'],
+      [[], 'an array'],
+      [[{ now: () => 0 }], 'an array'],
+    ])('refuses options %p: only undefined means the defaults', (options, got) => {
+      expect(record(options)).toThrow(
+        new TypeError(`recordDrops: \`options\` must be an object, got ${got}`),
+      );
+    });
+
+    it('refuses an unknown option, suggesting the one meant', () => {
+      expect(record({ clok: new ManualTimeScheduler() })).toThrow(
+        new TypeError('recordDrops: unknown option `clok` (did you mean `clock`?); known: `clock`'),
+      );
+      expect(record({ scheduler: new ManualTimeScheduler() })).toThrow(
+        new TypeError('recordDrops: unknown option `scheduler`; known: `clock`'),
+      );
+    });
+
+    const expectedClock =
+      'an object with a now() method (a ManualTimeScheduler, a TestScheduler, any { now(): number })';
+    it.each([
+      [null, 'null'],
+      [5, '5 (number)'],
+      ['x', '"x" (string)'],
+      [true, 'true (boolean)'],
+      [() => 0, 'a function'],
+      [[], 'an array'],
+      [{}, '[object Object] (object)'],
+      [{ now: 5 }, '[object Object] (object)'],
+    ])('refuses clock %p at once', (clock, got) => {
+      expect(record({ clock })).toThrow(
+        new TypeError(`recordDrops: \`clock\` must be ${expectedClock}, got ${got}`),
+      );
+      expect(() => new DropRecorder(clock as never)).toThrow(
+        new TypeError(`DropRecorder: \`clock\` must be ${expectedClock}, got ${got}`),
+      );
+    });
+
+    it('takes undefined, {} and { clock: undefined } as "no clock"; any { now() } as a clock', () => {
+      for (const options of [undefined, {}, { clock: undefined }]) {
+        const drops = recordDrops<string>(options);
+        drops.onDrop('a', 'overflow');
+        expect(drops.drops).toStrictEqual([{ value: 'a', reason: 'overflow' }]);
+      }
+      const drops = recordDrops<string>({ clock: { now: () => 42 } });
+      drops.onDrop('a', 'overflow');
+      expect(drops.drops).toEqual([{ value: 'a', reason: 'overflow', time: 42 }]);
+      expect(() => recordDrops({ clock: new TestScheduler(() => {}) })).not.toThrow();
+    });
+  });
+
   describe('with operators', () => {
     it('records what tokenBucket rejects in police mode (the issue example), with times', () => {
       withVirtualTime((scheduler) => {

@@ -62,6 +62,10 @@ export function finiteNonNegative(operator: string, option: string, value: unkno
   return checkNumber(operator, option, 'a finite number >= 0', value, (n) => Number.isFinite(n) && n >= 0);
 }
 
+export function finiteNumber(operator: string, option: string, value: unknown): number {
+  return checkNumber(operator, option, 'a finite number', value, (n) => Number.isFinite(n));
+}
+
 export function finitePositive(operator: string, option: string, value: unknown): number {
   return checkNumber(operator, option, 'a finite number > 0', value, (n) => Number.isFinite(n) && n > 0);
 }

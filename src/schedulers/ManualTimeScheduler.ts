@@ -1,4 +1,5 @@
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import * as check from '../internal/validate.js';
 import { describe } from '../internal/validate.js';
 
 /** Options for {@link ManualTimeScheduler}. */
@@ -13,6 +14,8 @@ export interface ManualTimeSchedulerOptions {
 }
 
 const DEFAULT_FLUSH_LIMIT = 1_000_000;
+const NAME = 'ManualTimeScheduler';
+const OPTION_KEYS: readonly (keyof ManualTimeSchedulerOptions)[] = ['flushLimit'];
 
 /** What the timeline needs of an action. */
 interface Entry {
@@ -240,7 +243,9 @@ class ManualTimeAction<T> extends Subscription implements SchedulerAction<T>, En
  *   An action that ran and was not rescheduled stays open and can be scheduled again, as RxJS's
  *   own actions can.
  * - Delays: negative delays count as 0; `NaN` or `Infinity` throw a `RangeError`, a non-number a
- *   `TypeError`.
+ *   `TypeError`. A `work` that is not a function is a `TypeError` from `schedule` itself.
+ * - The constructor checks `startTime` (a finite number) and `options` (an object whose only key is
+ *   `flushLimit`) at once; `null` is never taken for "default".
  * - An action that throws is cancelled and the error propagates out of `advanceBy`, `advanceTo` or
  *   `flush`; the clock stays at that action's due time, the remaining actions stay pending and the
  *   scheduler stays usable.
@@ -266,24 +271,28 @@ export class ManualTimeScheduler implements SchedulerLike {
   private readonly flushLimit: number;
 
   /**
+   * Checks its arguments at once, as the operators do: a bad one is an error here, not at the first
+   * `schedule` or `flush`. Only `undefined` means "default"; `null` is refused.
+   *
+   * ```ts
+   * new ManualTimeScheduler();                                   // starts at 0
+   * new ManualTimeScheduler(1_700_000_000_000, { flushLimit: 10 });
+   * new ManualTimeScheduler(0, { flushLimt: 10 });
+   * // TypeError: ManualTimeScheduler: unknown option `flushLimt` (did you mean `flushLimit`?); known: `flushLimit`
+   * ```
+   *
    * @param startTime The clock's initial value in ms: any finite number. Default 0.
    * @param options `flushLimit`: how many actions one `flush()` may run (default 1,000,000).
+   * @throws TypeError when `startTime` is not a number, `options` is not an object (`null`, an array,
+   *   a function, a primitive) or has an unknown key, or `flushLimit` is not a number.
+   * @throws RangeError when `startTime` is not finite or `flushLimit` is not a positive integer or
+   *   `Infinity`.
    */
-  constructor(startTime = 0, options: ManualTimeSchedulerOptions = {}) {
-    if (typeof startTime !== 'number' || !Number.isFinite(startTime)) {
-      throw new (typeof startTime === 'number' ? RangeError : TypeError)(
-        `ManualTimeScheduler: \`startTime\` must be a finite number, got ${describe(startTime)}`,
-      );
-    }
-    const { flushLimit = DEFAULT_FLUSH_LIMIT } = options;
-    if (
-      typeof flushLimit !== 'number' ||
-      !(flushLimit === Infinity || (Number.isInteger(flushLimit) && flushLimit > 0))
-    ) {
-      throw new (typeof flushLimit === 'number' ? RangeError : TypeError)(
-        `ManualTimeScheduler: \`flushLimit\` must be a positive integer or Infinity, got ${describe(flushLimit)}`,
-      );
-    }
+  constructor(startTime = 0, options?: ManualTimeSchedulerOptions) {
+    check.finiteNumber(NAME, 'startTime', startTime);
+    check.options(NAME, options, OPTION_KEYS);
+    const { flushLimit = DEFAULT_FLUSH_LIMIT } = options ?? {};
+    check.positiveIntegerOrInfinity(NAME, 'flushLimit', flushLimit);
     this.timeline = new Timeline(startTime);
     this.flushLimit = flushLimit;
   }
@@ -341,8 +350,13 @@ export class ManualTimeScheduler implements SchedulerLike {
    * @param delay Ms from now; default 0; negative counts as 0.
    * @param state Passed to `work` (`undefined` when omitted).
    * @return The action: unsubscribe to cancel it, `schedule(state, delay)` to move it.
+   * @throws TypeError when `work` is not a function (rather than later, from inside `advanceBy`) or
+   *   `delay` is not a number; RangeError when `delay` is `NaN` or infinite.
    */
   schedule<T>(work: (this: SchedulerAction<T>, state: T) => void, delay = 0, state?: T): SchedulerAction<T> {
+    if (typeof work !== 'function') {
+      throw new TypeError(`ManualTimeScheduler.schedule: \`work\` must be a function, got ${describe(work)}`);
+    }
     const ms = checkDelay('schedule', delay);
     const action = new ManualTimeAction<T>(this.timeline, work);
     // Validated above, so the action's own check cannot throw after it was created.

@@ -1,5 +1,6 @@
 import { asyncScheduler } from 'rxjs';
 import { isThenable } from '../internal/is.js';
+import * as check from '../internal/validate.js';
 import { ManualTimeScheduler, type ManualTimeSchedulerOptions } from './ManualTimeScheduler.js';
 
 /** Options for {@link withVirtualTime}. */
@@ -10,6 +11,9 @@ export interface VirtualTimeOptions extends ManualTimeSchedulerOptions {
    */
   startTime?: number;
 }
+
+const NAME = 'withVirtualTime';
+const OPTION_KEYS: readonly (keyof VirtualTimeOptions)[] = ['startTime', 'flushLimit'];
 
 /**
  * Marks `asyncScheduler` while it is patched; its value is the active call's restore function. A
@@ -130,6 +134,9 @@ export function resetVirtualTime(): boolean {
  *   (`intervalProvider`) is RxJS internal API.
  * - Subscriptions left open when `fn` ends keep their virtual actions; they never run unless the
  *   scheduler is advanced again. Unsubscribe in the test.
+ * - Arguments are checked first, with errors that name `withVirtualTime`: `fn` must be a function,
+ *   `options` `undefined` or an object with only `startTime` (a finite number) and `flushLimit` (a
+ *   positive integer or `Infinity`); `null` is never taken for "default".
  *
  * ## Example
  * ```ts
@@ -154,14 +161,18 @@ export function resetVirtualTime(): boolean {
  * @return What `fn` returns; for a promise, a promise of the same outcome that settles after the
  *   real timers are restored.
  * @throws Error when another `withVirtualTime` call is active.
+ * @throws TypeError or RangeError for a bad `fn` or `options`, before anything is patched.
  */
 export function withVirtualTime<R>(
   fn: (scheduler: ManualTimeScheduler) => R,
-  options: VirtualTimeOptions = {},
+  options?: VirtualTimeOptions,
 ): R {
-  if (typeof fn !== 'function') {
-    throw new TypeError('withVirtualTime: `fn` must be a function');
-  }
+  check.isFunction(NAME, 'fn', fn);
+  // Checked here, not by ManualTimeScheduler, so that the errors name the function the user called.
+  check.options(NAME, options, OPTION_KEYS);
+  const { startTime = 0, flushLimit } = options ?? {};
+  check.finiteNumber(NAME, 'startTime', startTime);
+  if (flushLimit !== undefined) check.positiveIntegerOrInfinity(NAME, 'flushLimit', flushLimit);
   if (activeMarker() !== undefined) {
     throw new Error(
       'withVirtualTime: already active. Calls cannot be nested or overlap (an async body keeps virtual ' +
@@ -170,8 +181,7 @@ export function withVirtualTime<R>(
         'resetVirtualTime() in afterEach to put the real timers back between tests.',
     );
   }
-  const { startTime = 0, ...schedulerOptions } = options;
-  const scheduler = new ManualTimeScheduler(startTime, schedulerOptions);
+  const scheduler = new ManualTimeScheduler(startTime, { flushLimit });
   const restore = patchAsyncScheduler(scheduler);
   let result: R;
   try {

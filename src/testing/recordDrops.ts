@@ -1,4 +1,5 @@
 import type { TimestampProvider } from 'rxjs';
+import * as check from '../internal/validate.js';
 import type { DropReason, OnDrop } from '../types.js';
 
 /** One value an operator discarded, as seen by a {@link DropRecorder}. */
@@ -37,9 +38,14 @@ export class DropRecorder<T> {
   private records: DropRecord<T>[] = [];
 
   /**
-   * @param clock Where to read each drop's time; without one, records have no `time`.
+   * @param clock Where to read each drop's time (an object with a `now()` method); without one,
+   *   records have no `time`.
+   * @throws TypeError when `clock` is given and is not an object with a `now()` method (`null`
+   *   included).
    */
-  constructor(private readonly clock?: TimestampProvider) {}
+  constructor(private readonly clock?: TimestampProvider) {
+    checkClock('DropRecorder', clock);
+  }
 
   /**
    * The callback to hand to an operator's `onDrop` option. Already bound: pass it as is.
@@ -137,6 +143,26 @@ export class DropRecorder<T> {
   }
 }
 
+const RECORD_DROPS_KEYS: readonly (keyof RecordDropsOptions)[] = ['clock'];
+
+/**
+ * A clock must be checked when the recorder is made: a bad one would otherwise fail only at the first
+ * drop, from inside the operator under test, as that operator's error.
+ */
+function checkClock(name: string, clock: unknown): void {
+  if (clock === undefined) return;
+  const ok =
+    typeof clock === 'object' &&
+    clock !== null &&
+    !Array.isArray(clock) &&
+    typeof (clock as { now?: unknown }).now === 'function';
+  if (!ok) {
+    throw new TypeError(
+      `${name}: \`clock\` must be an object with a now() method (a ManualTimeScheduler, a TestScheduler, any { now(): number }), got ${check.describe(clock)}`,
+    );
+  }
+}
+
 /**
  * Creates a {@link DropRecorder}: an `onDrop` callback for an operator plus read access to what it
  * was told, in order.
@@ -161,7 +187,13 @@ export class DropRecorder<T> {
  *
  * @param options `clock`: where to read each drop's time (default: none, records have no `time`).
  * @return A new, empty recorder.
+ * @throws TypeError when `options` is not an object (`null`, an array, a function, a primitive) or
+ *   has a key other than `clock`, or when `clock` is not an object with a `now()` method. Checked
+ *   here, so that a bad clock does not fail at the first drop, inside the operator under test.
  */
-export function recordDrops<T>(options: RecordDropsOptions = {}): DropRecorder<T> {
-  return new DropRecorder<T>(options.clock);
+export function recordDrops<T>(options?: RecordDropsOptions): DropRecorder<T> {
+  check.options('recordDrops', options, RECORD_DROPS_KEYS);
+  const clock = options?.clock;
+  checkClock('recordDrops', clock);
+  return new DropRecorder<T>(clock);
 }
