@@ -34,7 +34,7 @@ interface Case {
   optional: boolean;
 }
 
-const bufferKeys = ['concurrency', 'onDrop', 'delayError'];
+const bufferKeys = ['concurrency', 'onDrop', 'delayError', 'ttl', 'scheduler', 'onError'];
 const cases: Case[] = [
   ...(
     [
@@ -170,7 +170,7 @@ describe.each(cases)('$name options', ({ name, make, base, keys, optional }) => 
 it('reads the example from the issue: `concurency` is refused with a hint', () => {
   expect(() => bufferFixed(10, project, { concurency: 4 } as never)).toThrow(
     new TypeError(
-      'bufferFixed: unknown option `concurency` (did you mean `concurrency`?); known: `concurrency`, `onDrop`, `delayError`',
+      'bufferFixed: unknown option `concurency` (did you mean `concurrency`?); known: `concurrency`, `onDrop`, `delayError`, `ttl`, `scheduler`, `onError`',
     ),
   );
 });

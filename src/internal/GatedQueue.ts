@@ -1,9 +1,19 @@
-import type { Observable, Subscriber } from 'rxjs';
+import {
+  asyncScheduler,
+  type Observable,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import { BufferOverflowError } from '../errors.js';
 import type { DropReason, OnDrop, OverflowStrategy } from '../types.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
+import { PriorityWaitQueue } from './PriorityWaitQueue.js';
 import { RingQueue } from './RingQueue.js';
 import { reportUnhandledError } from './reportUnhandledError.js';
+import { describe } from './validate.js';
+import { FifoWaitQueue, type WaitQueue } from './WaitQueue.js';
 
 /**
  * What opens and closes the queue. Each operator supplies one:
@@ -43,12 +53,19 @@ interface Admitted<T> {
   cost: number;
 }
 
+/**
+ * What a queue does when it is full: one of the public strategies, or `'priority'`: shed the oldest
+ * of the lowest-ranked waiting values if it ranks below the arrival, else the arrival
+ * (`bufferPriority`; needs `rank`).
+ */
+export type EngineOverflow = OverflowStrategy | 'priority';
+
 export interface GatedQueueSettings<T> {
   /** Operator name, for error messages. */
   operator: string;
-  /** Values allowed to wait (not counting released ones). */
+  /** Values allowed to wait (not counting released ones); changed later with `setCapacity`. */
   capacity: number;
-  overflow: OverflowStrategy;
+  overflow: EngineOverflow;
   onDrop: OnDrop<T> | undefined;
   /** Hold a source error until the queue is worked off and the gate is not busy. */
   delayError?: boolean;
@@ -56,29 +73,45 @@ export interface GatedQueueSettings<T> {
   dropReason?: DropReason;
   /** The error sent under `overflow: 'error'`. Default: a {@link BufferOverflowError}. */
   overflowError?: (value: T, cost: number) => Error;
+  /**
+   * The longest a value may wait, in ms; a value still waiting after the releases of the instant
+   * `arrival + ttl` is reported `'expired'`. Default `Infinity` (no clock is read, no timer made).
+   */
+  ttl?: number;
+  /** Where a finite `ttl` reads time and schedules its one expiry action. */
+  scheduler?: SchedulerLike;
+  /**
+   * A value's priority, read once on arrival; higher leaves first (then arrival order). Its presence
+   * selects the priority order. A throw, or anything but a finite number, reports the value
+   * `'rejected'` and errors the output.
+   */
+  rank?: (value: T) => number;
 }
 
 /**
- * The engine behind every operator in the library: a bounded FIFO queue that applies the overflow
- * strategies, drained in one trampolined loop whenever the gate opens.
+ * The engine behind every operator in the library: a bounded queue that applies the overflow
+ * strategies and expiry, drained in one trampolined loop whenever the gate opens.
  *
  * One instance lives per subscription. The operator feeds it the source's notifications (`push`,
- * `complete`, `error`) and calls `drain()` when its gate may have opened. The engine guarantees:
- * - values are released in arrival order, never more than one loop on the stack (re-entrant calls to
+ * `complete`, `error`) and calls `drain()` when its gate may have opened. Its parts:
+ * - the **wait queue** ({@link WaitQueue}): arrival order, or priority order when `rank` is given;
+ * - the **overflow strategy**, applied to arrivals that find `capacity` values waiting (the capacity
+ *   may change while the stream runs: `setCapacity`);
+ * - the **gate** ({@link Gate}): a slot, tokens or demand, supplied by the operator;
+ * - **expiry** (`ttl`): one scheduled action, due at the earliest deadline, none while nothing waits.
+ *
+ * The engine guarantees:
+ * - values are released in queue order, never more than one loop on the stack (re-entrant calls to
  *   `drain()` from inside a release just let the running loop continue);
  * - every value is released exactly once or reported to `onDrop` exactly once: `'overflow'` (or the
- *   configured reason) when discarded, `'cleared'` when still waiting at error or unsubscribe;
+ *   configured reason) when discarded, `'shed'` when shed for priority, `'expired'` when its `ttl`
+ *   ran out, `'cleared'` when still waiting at error or unsubscribe;
  * - on failure, queued values are reported before the error is sent downstream;
  * - the output completes once the source has completed, nothing waits and the gate is not busy.
  */
 export class GatedQueue<T> {
-  /**
-   * Waiting values, with their source indices and costs in parallel rings (no object per value).
-   * Costs are kept only when the gate has a `cost` function; otherwise every cost is 1.
-   */
-  private readonly queue = new RingQueue<T>();
-  private readonly indices = new RingQueue<number>();
-  private readonly costs: RingQueue<number> | undefined;
+  /** Waiting values, in the order they leave. */
+  private readonly queue: WaitQueue<T>;
   /**
    * Values fed back synchronously from inside a release while the gate was open: already admitted
    * (they hold their slot, tokens or demand, and take no place in the queue), released in order as
@@ -88,6 +121,11 @@ export class GatedQueue<T> {
   /** The subscription to the source, once `subscribeTo` has been called. */
   private source: OperatorSubscriber<T> | undefined;
   private readonly dropReason: DropReason;
+  private capacity: number;
+  private readonly ttl: number;
+  private readonly scheduler: SchedulerLike;
+  /** The expiry action while one is scheduled. */
+  private expiry: Subscription | undefined;
   private nextIndex = 0;
   private draining = false;
   private sourceDone = false;
@@ -102,9 +140,16 @@ export class GatedQueue<T> {
     private readonly gate: Gate<T>,
   ) {
     this.dropReason = settings.dropReason ?? 'overflow';
-    this.costs = gate.cost ? new RingQueue<number>() : undefined;
+    this.capacity = settings.capacity;
+    this.ttl = settings.ttl ?? Infinity;
+    this.scheduler = settings.scheduler ?? asyncScheduler;
+    const timed = this.ttl !== Infinity;
+    this.queue = settings.rank
+      ? new PriorityWaitQueue<T>(timed)
+      : new FifoWaitQueue<T>(gate.cost !== undefined, timed);
     destination.add(() => {
       this.closed = true;
+      this.cancelExpiry();
       // Stop listening before reporting: a value the source sends from inside onDrop(..., 'cleared')
       // must not reach a queue that can neither release nor report it (as in `fail`).
       this.source?.unsubscribe();
@@ -125,6 +170,14 @@ export class GatedQueue<T> {
   /** Read through a call so that flow analysis does not assume a release cannot close the queue. */
   private isStopped(): boolean {
     return this.closed;
+  }
+
+  /**
+   * A new limit on waiting values. Raising it lets more values wait; lowering it drops nothing: the
+   * queue counts as full for arrivals until it has drained below the new limit.
+   */
+  setCapacity(capacity: number): void {
+    this.capacity = capacity;
   }
 
   /** Feeds the source's notifications to `push`, `error` and `complete`. */
@@ -149,17 +202,27 @@ export class GatedQueue<T> {
     const index = this.nextIndex++;
     const { gate, queue } = this;
     let cost = 1;
-    if (gate.cost) {
+    let rank = 0;
+    if (gate.cost || this.settings.rank) {
       try {
-        cost = gate.cost(value);
+        if (gate.cost) cost = gate.cost(value);
+        if (this.settings.rank) rank = this.rankOf(value);
       } catch (err) {
         this.reportThenFail(value, 'rejected', err);
         return;
       }
     }
+    let open: boolean;
+    try {
+      open = queue.length === 0 && gate.canRelease(cost);
+    } catch (err) {
+      // The value was neither released nor queued: it is reported with the waiting ones.
+      this.reportThenFail(value, 'cleared', err);
+      return;
+    }
     let ownsDrain = false;
     try {
-      if (queue.length === 0 && gate.canRelease(cost)) {
+      if (open) {
         if (!this.draining) {
           // Fast path: nothing waits and the gate is open.
           this.draining = ownsDrain = true;
@@ -176,7 +239,7 @@ export class GatedQueue<T> {
         this.admitted.push({ value, index, cost });
         return;
       }
-      this.offer(value, index, cost);
+      this.offer(value, index, cost, rank);
     } catch (err) {
       if (ownsDrain) this.draining = false;
       this.fail(err);
@@ -210,19 +273,29 @@ export class GatedQueue<T> {
   /** Releases waiting values while the gate lets them through; then completes if all is done. */
   drain(): void {
     if (this.draining || this.closed) return;
-    const { queue, gate } = this;
+    const { queue, gate, ttl } = this;
     this.draining = true;
+    /** With a ttl, the time of this drain (read once, when first needed). */
+    let now = NaN;
     try {
       const { admitted } = this;
       while (!this.isStopped()) {
         if (admitted.length > 0) {
           const next = admitted.shift();
           gate.release(next.value, next.index, next.cost);
-        } else if (queue.length > 0 && gate.canRelease(this.headCost())) {
-          const cost = this.costs ? this.costs.shift() : 1;
-          const index = this.indices.shift();
-          gate.admit(cost);
-          gate.release(queue.shift(), index, cost);
+        } else if (queue.length === 0) {
+          break;
+        } else if (
+          ttl !== Infinity &&
+          queue.headArrival() + ttl < (Number.isNaN(now) ? (now = this.scheduler.now()) : now)
+        ) {
+          // Its deadline passed before the expiry action could run (a late timer): never release it.
+          this.report(queue.shift(), 'expired');
+        } else if (gate.canRelease(queue.headCost())) {
+          const value = queue.shift();
+          const { takenIndex, takenCost } = queue;
+          gate.admit(takenCost);
+          gate.release(value, takenIndex, takenCost);
         } else {
           break;
         }
@@ -235,9 +308,11 @@ export class GatedQueue<T> {
     this.draining = false;
     if (this.isStopped()) return;
     if (queue.length > 0) {
-      gate.blocked?.(this.headCost());
+      if (ttl !== Infinity && !this.expiry) this.scheduleExpiry();
+      gate.blocked?.(queue.headCost());
       return;
     }
+    this.cancelExpiry();
     gate.idle?.();
     if (this.isStopped()) return;
     if (this.sourceDone && !gate.busy?.()) {
@@ -259,6 +334,7 @@ export class GatedQueue<T> {
   finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.cancelExpiry();
     this.source?.unsubscribe();
     this.clear();
     this.destination.complete();
@@ -271,6 +347,7 @@ export class GatedQueue<T> {
   fail(err: unknown): void {
     if (this.closed) return;
     this.closed = true;
+    this.cancelExpiry();
     // Stop listening first: a value the source sends while the error is delivered (a Subject fed
     // from an error handler) must not reach a queue that can neither release nor report it.
     this.source?.unsubscribe();
@@ -298,37 +375,45 @@ export class GatedQueue<T> {
     }
   }
 
-  private headCost(): number {
-    return this.costs ? this.costs.peek() : 1;
+  /**
+   * A new limit on a waiting value's cost (a token bucket's capacity lowered): the first waiting value
+   * that costs more can never pass, so it is reported `'rejected'` and the output errors with
+   * `error(value, cost)`. Returns whether that happened.
+   */
+  rejectCostAbove(limit: number, error: (value: T, cost: number) => Error): boolean {
+    if (this.closed || !this.queue.removeFirstCostAbove(limit)) return false;
+    const value = this.queue.takenValue as T;
+    this.reportThenFail(value, 'rejected', error(value, this.queue.takenCost));
+    return true;
   }
 
-  private enqueue(value: T, index: number, cost: number): void {
-    this.queue.push(value);
-    this.indices.push(index);
-    this.costs?.push(cost);
+  private rankOf(value: T): number {
+    const rank = (this.settings.rank as (value: T) => number)(value);
+    if (typeof rank !== 'number' || !Number.isFinite(rank)) {
+      throw new TypeError(
+        `${this.settings.operator}: \`priority\` must return a finite number, got ${describe(rank)}`,
+      );
+    }
+    return rank;
   }
 
-  /** Removes the oldest waiting value (with its index and cost) and returns it. */
-  private dequeueOldest(): T {
-    this.indices.shift();
-    this.costs?.shift();
-    return this.queue.shift();
-  }
-
-  /** Removes the most recently queued value (with its index and cost) and returns it. */
-  private dequeueNewest(): T {
-    this.indices.pop();
-    this.costs?.pop();
-    return this.queue.pop();
-  }
-
-  private offer(value: T, index: number, cost: number): void {
+  private offer(value: T, index: number, cost: number, rank: number): void {
     const { queue, settings } = this;
-    if (queue.length < settings.capacity) {
-      this.enqueue(value, index, cost);
+    const arrival = this.ttl === Infinity ? 0 : this.scheduler.now();
+    if (queue.length < this.capacity) {
+      queue.push(value, index, cost, arrival, rank);
       return;
     }
     const reason = this.dropReason;
+    if (settings.overflow === 'priority') {
+      if (queue.removeRankedBelow(rank)) {
+        queue.push(value, index, cost, arrival, rank);
+        this.report(queue.takenValue as T, 'shed');
+      } else {
+        this.report(value, 'shed');
+      }
+      return;
+    }
     if (queue.length === 0 && settings.overflow !== 'error') {
       // Capacity 0: there is nothing to evict, so the arriving value is the one that goes.
       this.report(value, reason);
@@ -339,14 +424,14 @@ export class GatedQueue<T> {
         this.report(value, reason);
         return;
       case 'drop-oldest': {
-        const evicted = this.dequeueOldest();
-        this.enqueue(value, index, cost);
+        const evicted = queue.removeOldest();
+        queue.push(value, index, cost, arrival, rank);
         this.report(evicted, reason);
         return;
       }
       case 'drop-newest-queued': {
-        const evicted = this.dequeueNewest();
-        this.enqueue(value, index, cost);
+        const evicted = queue.removeNewest();
+        queue.push(value, index, cost, arrival, rank);
         this.report(evicted, reason);
         return;
       }
@@ -354,8 +439,8 @@ export class GatedQueue<T> {
         // Take every evicted value out and queue the arrival before telling onDrop anything: onDrop may
         // push into the source, and such a value must meet the queue as it now is.
         const evicted: T[] = [];
-        while (queue.length > 0) evicted.push(this.dequeueOldest());
-        this.enqueue(value, index, cost);
+        while (queue.length > 0) evicted.push(queue.removeOldest());
+        queue.push(value, index, cost, arrival, rank);
         for (let i = 0; i < evicted.length; i++) {
           try {
             this.report(evicted[i] as T, reason);
@@ -372,10 +457,68 @@ export class GatedQueue<T> {
         this.report(value, reason);
         const make = settings.overflowError;
         this.fail(
-          make ? make(value, cost) : new BufferOverflowError(settings.capacity, value, settings.operator),
+          make ? make(value, cost) : new BufferOverflowError(this.capacity, value, settings.operator),
         );
         return;
       }
+    }
+  }
+
+  /**
+   * Arms the one expiry action for the earliest deadline. When it is due it hops once more on the
+   * same scheduler (so that whatever else is due at that instant, a freed slot, tokens, demand, runs
+   * first), then releases what the gate lets through, expires what is still waiting past its
+   * deadline, and re-arms itself for the next deadline while values wait.
+   */
+  private scheduleExpiry(): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the action's own `this` is the action
+    const engine = this;
+    const delay = Math.max(0, this.queue.oldestArrival() + this.ttl - this.scheduler.now());
+    this.expiry = this.scheduler.schedule(
+      function (this: SchedulerAction<boolean>, hopped) {
+        // Some schedulers (TestScheduler's) run a rescheduled action as a new one: track the running one.
+        engine.expiry = this;
+        if (!hopped) {
+          engine.expiry = this.schedule(true, 0);
+          return;
+        }
+        engine.expire(this);
+      },
+      delay,
+      false,
+    );
+  }
+
+  private expire(action: SchedulerAction<boolean>): void {
+    this.drain();
+    if (this.closed) return;
+    const { queue, ttl } = this;
+    const now = this.scheduler.now();
+    try {
+      while (queue.length > 0 && queue.oldestArrival() + ttl <= now) {
+        this.report(queue.removeOldest(), 'expired');
+        if (this.isStopped()) return;
+      }
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (queue.length > 0) {
+      // The same action again, unless a drain above found the queue empty and cancelled it.
+      if (this.expiry === action && !action.closed) {
+        this.expiry = action.schedule(false, Math.max(0, queue.oldestArrival() + ttl - now));
+      } else if (!this.expiry) {
+        this.scheduleExpiry();
+      }
+      return;
+    }
+    this.drain();
+  }
+
+  private cancelExpiry(): void {
+    if (this.expiry) {
+      this.expiry.unsubscribe();
+      this.expiry = undefined;
     }
   }
 
@@ -385,14 +528,8 @@ export class GatedQueue<T> {
       this.reportQuietly(entry.value, 'cleared');
     });
     if (this.queue.length === 0) return;
-    this.indices.drainTo(noop);
-    this.costs?.drainTo(noop);
     this.queue.drainTo((value) => {
       this.reportQuietly(value, 'cleared');
     });
   }
-}
-
-function noop(): void {
-  // nothing to report to
 }

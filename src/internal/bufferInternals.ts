@@ -1,18 +1,31 @@
-import { Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
-import type { OnDrop, OverflowStrategy } from '../types.js';
-import { GatedQueue } from './GatedQueue.js';
+import { Observable, type ObservableInput, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import type { OnDrop } from '../types.js';
+import { GatedQueue, type EngineOverflow } from './GatedQueue.js';
+import { checkLimit, watchLimit, type Limit } from './limits.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { toObservable } from './toObservable.js';
 import * as check from './validate.js';
 
-/** Options shared by `bufferFixed`, `bufferDropping`, `bufferSliding` and `bufferBounded`. */
-export interface BufferOptions<T> {
+/**
+ * What a failed inner does to the stream: `'error'` errors the output (as `mergeMap` does);
+ * `'continue'` swallows the error (the value counts as released, its slot frees, the stream goes
+ * on); a function returns a fallback whose values are emitted in place of the failed work's.
+ */
+export type OnInnerError<T, R> = 'error' | 'continue' | ((error: unknown, value: T) => ObservableInput<R>);
+
+/** Options shared by `bufferFixed`, `bufferDropping`, `bufferSliding`, `bufferBounded` and `bufferPriority`. */
+export interface BufferOptions<T, R = unknown> {
   /**
-   * How many `project` inners may run at once. A positive integer or `Infinity`.
+   * How many `project` inners may run at once: a positive integer or `Infinity`, or an Observable of
+   * them that changes the limit while the stream runs (it must emit at once on subscription; raising
+   * the limit starts waiting values at once, lowering it never cancels running work).
    * @default 1
    */
-  concurrency?: number;
-  /** Called once for every value that is discarded, with the reason (`'overflow'` or `'cleared'`). */
+  concurrency?: number | Observable<number>;
+  /**
+   * Called once for every value that is discarded, with the reason: `'overflow'` (`'shed'` for
+   * `bufferPriority`), `'expired'` or `'cleared'`.
+   */
   onDrop?: OnDrop<T>;
   /**
    * When the source errors: `false` sends the error at once (waiting values are reported
@@ -20,58 +33,161 @@ export interface BufferOptions<T> {
    * @default false
    */
   delayError?: boolean;
+  /**
+   * The longest a value may wait for a slot, in ms: a finite number >= 0, or `Infinity`. A value
+   * still waiting after the releases of the instant `arrival + ttl` is reported `'expired'` and
+   * never reaches `project`.
+   * @default Infinity
+   */
+  ttl?: number;
+  /**
+   * Where a finite `ttl` reads time and schedules its one expiry action.
+   * @default asyncScheduler (virtual under `TestScheduler.run` and `withVirtualTime`)
+   */
+  scheduler?: SchedulerLike;
+  /**
+   * What a failed inner does: `'error'` errors the output; `'continue'` swallows the error, frees the
+   * slot and goes on; a function `(error, value) => fallback` emits the fallback's values in place of
+   * the failed work's (if the fallback errors, the output errors). A throwing `project` errors the
+   * output whatever this says: that is a programming error, not failed work.
+   * @default 'error'
+   */
+  onError?: OnInnerError<T, R>;
 }
 
 /** The keys of {@link BufferOptions}. */
-export const BUFFER_OPTION_KEYS: readonly string[] = ['concurrency', 'onDrop', 'delayError'];
+export const BUFFER_OPTION_KEYS: readonly string[] = [
+  'concurrency',
+  'onDrop',
+  'delayError',
+  'ttl',
+  'scheduler',
+  'onError',
+];
+
+/** What the buffers vary: the overflow handling, and for `bufferPriority` the rank of each value. */
+export interface BufferVariant<T> {
+  overflow: EngineOverflow;
+  rank?: (value: T) => number;
+  knownKeys?: readonly string[];
+}
 
 /** A bounded buffer in front of async work, with the overflow strategy given by the operator. */
 export function createBufferOperator<T, R>(
   operator: string,
-  capacity: number,
+  capacity: Limit,
   project: (value: T, index: number) => ObservableInput<R>,
-  options: BufferOptions<T> | undefined,
-  overflow: OverflowStrategy,
-  knownKeys: readonly string[] = BUFFER_OPTION_KEYS,
+  options: BufferOptions<T, R> | undefined,
+  { overflow, rank, knownKeys = BUFFER_OPTION_KEYS }: BufferVariant<T>,
 ): OperatorFunction<T, R> {
-  check.nonNegativeIntegerOrInfinity(operator, 'capacity', capacity);
+  checkLimit(operator, 'capacity', capacity, check.nonNegativeIntegerOrInfinity);
   check.isFunction(operator, 'project', project);
   check.options(operator, options, knownKeys);
-  const { concurrency = 1, onDrop, delayError = false } = options ?? {};
-  check.positiveIntegerOrInfinity(operator, 'concurrency', concurrency);
+  const {
+    concurrency = 1,
+    onDrop,
+    delayError = false,
+    ttl = Infinity,
+    scheduler,
+    onError = 'error',
+  } = options ?? {};
+  checkLimit(operator, 'concurrency', concurrency, check.positiveIntegerOrInfinity);
   check.optionalFunction(operator, 'onDrop', onDrop);
   check.optionalBoolean(operator, 'delayError', delayError);
+  check.nonNegativeOrInfinity(operator, 'ttl', ttl);
+  check.scheduler(operator, scheduler);
+  check.onInnerError(operator, onError);
 
   return (source) =>
     new Observable<R>((destination) => {
       let active = 0;
+      let limit = 1;
       const queue: GatedQueue<T> = new GatedQueue<T>(
         destination,
-        { operator, capacity, overflow, onDrop, delayError },
+        { operator, capacity: 0, overflow, onDrop, delayError, ttl, scheduler, rank },
         {
-          canRelease: () => active < concurrency,
+          canRelease: () => active < limit,
           busy: () => active > 0,
           admit: () => {
             active++;
           },
           release: (value, index) => {
-            toObservable(operator, project(value, index)).subscribe(
-              new OperatorSubscriber<R>(destination, {
-                next: (result) => {
-                  destination.next(result);
-                },
-                error: (err) => {
-                  queue.fail(err);
-                },
-                complete: () => {
-                  active--;
-                  queue.drain();
-                },
-              }),
-            );
+            const done = (): void => {
+              active--;
+              queue.drain();
+            };
+            subscribeInner(toObservable(operator, project(value, index)), value, done);
           },
         },
       );
+      const fail = (err: unknown): void => {
+        queue.fail(err);
+      };
+
+      /** Runs one inner (or its fallback); `done` is called once, when the slot frees. */
+      const subscribeInner = (inner: Observable<R>, value: T, done: () => void): void => {
+        inner.subscribe(
+          new OperatorSubscriber<R>(destination, {
+            next: (result) => {
+              destination.next(result);
+            },
+            error: (err) => {
+              if (onError === 'error') {
+                queue.fail(err);
+              } else if (onError === 'continue') {
+                done();
+              } else {
+                // The fallback runs in the failed work's slot; if it fails too, the output fails.
+                let fallback: Observable<R>;
+                try {
+                  fallback = toObservable(operator, onError(err, value), '`onError`');
+                } catch (thrown) {
+                  queue.fail(thrown);
+                  return;
+                }
+                fallback.subscribe(
+                  new OperatorSubscriber<R>(destination, {
+                    next: (result) => {
+                      destination.next(result);
+                    },
+                    error: fail,
+                    complete: done,
+                  }),
+                );
+              }
+            },
+            complete: done,
+          }),
+        );
+      };
+
+      const initialCapacity = watchLimit(
+        operator,
+        'capacity',
+        capacity,
+        check.nonNegativeIntegerOrInfinity,
+        destination,
+        (n) => {
+          queue.setCapacity(n);
+        },
+        fail,
+      );
+      if (initialCapacity === undefined) return;
+      queue.setCapacity(initialCapacity);
+      const initialConcurrency = watchLimit(
+        operator,
+        'concurrency',
+        concurrency,
+        check.positiveIntegerOrInfinity,
+        destination,
+        (n) => {
+          limit = n;
+          queue.drain();
+        },
+        fail,
+      );
+      if (initialConcurrency === undefined) return;
+      limit = initialConcurrency;
       queue.subscribeTo(source);
     });
 }

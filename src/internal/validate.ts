@@ -58,6 +58,22 @@ export function positiveIntegerOrInfinity(operator: string, option: string, valu
   );
 }
 
+export function nonNegativeOrInfinity(operator: string, option: string, value: unknown): number {
+  return checkNumber(operator, option, 'a finite number >= 0 or Infinity', value, (n) => n >= 0);
+}
+
+/** `'error'`, `'continue'` or a function. */
+export function onInnerError(operator: string, value: unknown): void {
+  if (value === 'error' || value === 'continue' || typeof value === 'function') return;
+  fail(
+    typeof value === 'string' ? RangeError : TypeError,
+    operator,
+    'onError',
+    "'error', 'continue' or a function (error, value) => fallback",
+    value,
+  );
+}
+
 export function finiteNonNegative(operator: string, option: string, value: unknown): number {
   return checkNumber(operator, option, 'a finite number >= 0', value, (n) => Number.isFinite(n) && n >= 0);
 }

@@ -1,4 +1,4 @@
-import type { ObservableInput, OperatorFunction } from 'rxjs';
+import type { Observable, ObservableInput, OperatorFunction } from 'rxjs';
 import { BUFFER_OPTION_KEYS, createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
 import { options as checkOptions, overflowStrategy } from '../internal/validate.js';
 import type { OverflowStrategy } from '../types.js';
@@ -6,7 +6,7 @@ import type { OverflowStrategy } from '../types.js';
 export type { BufferOptions } from '../internal/bufferInternals.js';
 
 /** Options of {@link bufferBounded}: {@link BufferOptions} plus the overflow strategy. */
-export interface BufferBoundedOptions<T> extends BufferOptions<T> {
+export interface BufferBoundedOptions<T, R = unknown> extends BufferOptions<T, R> {
   /** What to do with a value that arrives when `capacity` values already wait. Required. */
   overflow: OverflowStrategy;
 }
@@ -52,19 +52,21 @@ export interface BufferBoundedOptions<T> extends BufferOptions<T> {
  *
  * @see {@link bufferFixed} (`'error'`), {@link bufferDropping} (`'drop-incoming'`),
  *   {@link bufferSliding} (`'drop-oldest'`)
- * @param capacity Values allowed to wait: a non-negative integer or `Infinity`.
+ * @param capacity Values allowed to wait: a non-negative integer or `Infinity`, or an Observable of
+ *   them that changes the limit while the stream runs.
  * @param project The async work per value; returns any `ObservableInput` (as with `mergeMap`).
  *   `index` counts every source value, dropped ones included.
- * @param options `overflow` (required), `concurrency` (default 1), `onDrop`, `delayError` (default false).
+ * @param options `overflow` (required), `concurrency` (default 1), `onDrop`, `delayError` (default
+ *   false), `ttl` (default Infinity), `scheduler`, `onError` (default `'error'`).
  * @return An operator emitting the projected values in the order the inners emit them.
  */
 export function bufferBounded<T, R>(
-  capacity: number,
+  capacity: number | Observable<number>,
   project: (value: T, index: number) => ObservableInput<R>,
-  options: BufferBoundedOptions<NoInfer<T>>,
+  options: BufferBoundedOptions<NoInfer<T>, NoInfer<R>>,
 ): OperatorFunction<T, R> {
   const knownKeys = [...BUFFER_OPTION_KEYS, 'overflow'];
   checkOptions('bufferBounded', options, knownKeys, { required: true });
   const overflow = overflowStrategy('bufferBounded', options.overflow);
-  return createBufferOperator('bufferBounded', capacity, project, options, overflow, knownKeys);
+  return createBufferOperator('bufferBounded', capacity, project, options, { overflow, knownKeys });
 }

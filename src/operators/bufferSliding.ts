@@ -1,4 +1,4 @@
-import type { ObservableInput, OperatorFunction } from 'rxjs';
+import type { Observable, ObservableInput, OperatorFunction } from 'rxjs';
 import { createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
 
 /**
@@ -26,15 +26,17 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
  * ```
  *
  * @see {@link bufferBounded}
- * @param capacity Values allowed to wait: a non-negative integer or `Infinity`.
+ * @param capacity Values allowed to wait: a non-negative integer or `Infinity`, or an Observable of
+ *   them (see {@link BufferOptions.concurrency} for how a change applies).
  * @param project The async work per value (any `ObservableInput`); `index` counts every source value.
- * @param options `concurrency` (default 1), `onDrop`, `delayError` (default false).
+ * @param options `concurrency` (default 1), `onDrop`, `delayError` (default false), `ttl` (default
+ *   Infinity), `scheduler`, `onError` (default `'error'`).
  * @return An operator emitting the projected values in the order the inners emit them.
  */
 export function bufferSliding<T, R>(
-  capacity: number,
+  capacity: number | Observable<number>,
   project: (value: T, index: number) => ObservableInput<R>,
-  options?: BufferOptions<NoInfer<T>>,
+  options?: BufferOptions<NoInfer<T>, NoInfer<R>>,
 ): OperatorFunction<T, R> {
-  return createBufferOperator('bufferSliding', capacity, project, options, 'drop-oldest');
+  return createBufferOperator('bufferSliding', capacity, project, options, { overflow: 'drop-oldest' });
 }

@@ -1,0 +1,205 @@
+import { RingQueue } from './RingQueue.js';
+import type { WaitQueue } from './WaitQueue.js';
+
+interface Entry<T> {
+  value: T;
+  index: number;
+  cost: number;
+  rank: number;
+  /** Arrival order: ties in rank go to the earlier arrival. */
+  seq: number;
+  arrival: number;
+  /** Position in the release heap, or -1 once the value has left. */
+  r: number;
+  /** Position in the shed heap, or -1 once the value has left. */
+  s: number;
+}
+
+type Slot = 'r' | 's';
+
+/**
+ * A binary heap of entries that knows where each entry sits (in the entry's own `r` or `s` field),
+ * so that an entry can be removed from the middle in O(log n).
+ */
+class IndexedHeap<T> {
+  private readonly items: Entry<T>[] = [];
+
+  constructor(
+    private readonly slot: Slot,
+    /** True when `a` must come out before `b`. */
+    private readonly before: (a: Entry<T>, b: Entry<T>) => boolean,
+  ) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  peek(): Entry<T> {
+    return this.items[0] as Entry<T>;
+  }
+
+  push(entry: Entry<T>): void {
+    this.items.push(entry);
+    this.up(this.items.length - 1, entry);
+  }
+
+  remove(entry: Entry<T>): void {
+    const at = entry[this.slot];
+    entry[this.slot] = -1;
+    const last = this.items.pop() as Entry<T>;
+    if (last === entry) return;
+    this.items[at] = last;
+    last[this.slot] = at;
+    const parent = (at - 1) >> 1;
+    if (at > 0 && this.before(last, this.items[parent] as Entry<T>)) this.up(at, last);
+    else this.down(at, last);
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+
+  private up(at: number, entry: Entry<T>): void {
+    const { items, slot, before } = this;
+    while (at > 0) {
+      const parentAt = (at - 1) >> 1;
+      const parent = items[parentAt] as Entry<T>;
+      if (!before(entry, parent)) break;
+      items[at] = parent;
+      parent[slot] = at;
+      at = parentAt;
+    }
+    items[at] = entry;
+    entry[slot] = at;
+  }
+
+  private down(at: number, entry: Entry<T>): void {
+    const { items, slot, before } = this;
+    const n = items.length;
+    for (;;) {
+      let child = 2 * at + 1;
+      if (child >= n) break;
+      const right = child + 1;
+      if (right < n && before(items[right] as Entry<T>, items[child] as Entry<T>)) child = right;
+      const next = items[child] as Entry<T>;
+      if (!before(next, entry)) break;
+      items[at] = next;
+      next[slot] = at;
+      at = child;
+    }
+    items[at] = entry;
+    entry[slot] = at;
+  }
+}
+
+/**
+ * Highest rank first, earliest arrival first among equal ranks; sheds the oldest of the lowest rank.
+ * Two indexed heaps over the same entries (one per order), O(log n) per value; with a `ttl`, a ring
+ * in arrival order finds the oldest value for expiry (entries that left another way are skipped when
+ * they reach its head).
+ */
+export class PriorityWaitQueue<T> implements WaitQueue<T> {
+  private readonly releaseOrder = new IndexedHeap<T>(
+    'r',
+    (a, b) => a.rank > b.rank || (a.rank === b.rank && a.seq < b.seq),
+  );
+  private readonly shedOrder = new IndexedHeap<T>(
+    's',
+    (a, b) => a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq),
+  );
+  private readonly byArrival: RingQueue<Entry<T>> | undefined;
+  private seq = 0;
+  takenIndex = 0;
+  takenCost = 1;
+  takenValue: T | undefined = undefined;
+
+  /** @param timed Keep arrival order for expiry. */
+  constructor(timed: boolean) {
+    this.byArrival = timed ? new RingQueue<Entry<T>>() : undefined;
+  }
+
+  get length(): number {
+    return this.releaseOrder.length;
+  }
+
+  push(value: T, index: number, cost: number, arrival: number, rank: number): void {
+    const entry: Entry<T> = { value, index, cost, rank, seq: this.seq++, arrival, r: -1, s: -1 };
+    this.releaseOrder.push(entry);
+    this.shedOrder.push(entry);
+    this.byArrival?.push(entry);
+  }
+
+  headCost(): number {
+    return this.releaseOrder.peek().cost;
+  }
+
+  headArrival(): number {
+    return this.releaseOrder.peek().arrival;
+  }
+
+  shift(): T {
+    return this.take(this.releaseOrder.peek());
+  }
+
+  oldestArrival(): number {
+    return this.oldest().arrival;
+  }
+
+  removeOldest(): T {
+    return this.take(this.oldest());
+  }
+
+  removeNewest(): T {
+    throw new Error('PriorityWaitQueue: removeNewest is not supported');
+  }
+
+  removeRankedBelow(rank: number): boolean {
+    if (this.length === 0) return false;
+    const lowest = this.shedOrder.peek();
+    if (lowest.rank >= rank) return false;
+    this.takenValue = this.take(lowest);
+    return true;
+  }
+
+  removeFirstCostAbove(): boolean {
+    return false;
+  }
+
+  drainTo(each: (value: T) => void): void {
+    // Oldest first, as the FIFO queue reports them.
+    const entries: Entry<T>[] = [];
+    while (this.length > 0) {
+      const entry = this.shedOrder.peek();
+      this.remove(entry);
+      entries.push(entry);
+    }
+    this.byArrival?.drainTo(noop);
+    this.seq = 0;
+    entries.sort((a, b) => a.seq - b.seq);
+    for (const entry of entries) each(entry.value);
+  }
+
+  private oldest(): Entry<T> {
+    const ring = this.byArrival;
+    if (!ring) throw new Error('PriorityWaitQueue: arrival order is kept only with a ttl');
+    while (ring.peek().r < 0) ring.shift();
+    return ring.peek();
+  }
+
+  private take(entry: Entry<T>): T {
+    this.remove(entry);
+    this.takenIndex = entry.index;
+    this.takenCost = entry.cost;
+    return entry.value;
+  }
+
+  private remove(entry: Entry<T>): void {
+    this.releaseOrder.remove(entry);
+    this.shedOrder.remove(entry);
+    if (this.length === 0) this.byArrival?.drainTo(noop);
+  }
+}
+
+function noop(): void {
+  // entries that already left
+}
