@@ -10,9 +10,11 @@ export {
 
 // Bounded buffers
 export { bufferBounded } from './operators/bufferBounded.js';
-export type { BufferBoundedOptions, BufferOptions } from './operators/bufferBounded.js';
+export type { BufferBoundedOptions, BufferOptions, OnInnerError } from './operators/bufferBounded.js';
 export { bufferDropping } from './operators/bufferDropping.js';
 export { bufferFixed } from './operators/bufferFixed.js';
+export { bufferPriority } from './operators/bufferPriority.js';
+export type { BufferPriorityOptions } from './operators/bufferPriority.js';
 export { bufferSliding } from './operators/bufferSliding.js';
 
 // Time-paced flow control

@@ -3,7 +3,7 @@ import { BUFFER_OPTION_KEYS, createBufferOperator, type BufferOptions } from '..
 import { options as checkOptions, overflowStrategy } from '../internal/validate.js';
 import type { OverflowStrategy } from '../types.js';
 
-export type { BufferOptions } from '../internal/bufferInternals.js';
+export type { BufferOptions, OnInnerError } from '../internal/bufferInternals.js';
 
 /** Options of {@link bufferBounded}: {@link BufferOptions} plus the overflow strategy. */
 export interface BufferBoundedOptions<T, R = unknown> extends BufferOptions<T, R> {
