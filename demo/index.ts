@@ -61,7 +61,7 @@ const pace = textTable(
 
 const limits = rateLimitScenarios.map((scenario) => ({
   scenario,
-  row: runRateLimit(scenario, workload, apiLimit),
+  row: runRateLimit(scenario, workload, apiLimit.limit),
 }));
 
 const droppedText = (dropped: Partial<Record<string, number>>): string => {

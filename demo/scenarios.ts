@@ -162,9 +162,7 @@ export const scenarios: Scenario[] = [
  * i.e. 250 calls/s sustained (10 per 40 ms, more than the producer's 8) with bursts of up to 4.
  */
 export const apiLimit = {
-  capacity: 4,
-  tokensPerInterval: 1,
-  interval: 4,
+  limit: { capacity: 4, tokensPerInterval: 1, interval: 4 },
   describe: 'one call per 4 ms sustained (250 calls/s, 10 per 40 ms), bursts of up to 4 calls',
   code: 'const api = { capacity: 4, tokensPerInterval: 1, interval: 4 };',
 };
@@ -219,7 +217,7 @@ export const rateLimitScenarios: RateLimitScenario[] = [
   {
     label: 'tokenBucket shape',
     code: "tokenBucket({ ...api, queueCapacity: 8, overflow: 'error' })",
-    limiter: (onDrop) => tokenBucket({ ...apiLimit, queueCapacity: 8, overflow: 'error', onDrop }),
+    limiter: (onDrop) => tokenBucket({ ...apiLimit.limit, queueCapacity: 8, overflow: 'error', onDrop }),
     explain: (r) =>
       `tokenBucket in shape mode makes all ${r.passed} calls and none over the limit: ` +
       `${r.passed - r.delayed} go at once (the stored burst plus the tokens earned meanwhile), ` +
@@ -230,7 +228,7 @@ export const rateLimitScenarios: RateLimitScenario[] = [
   {
     label: 'tokenBucket police',
     code: "tokenBucket({ ...api, mode: 'police' })",
-    limiter: (onDrop) => tokenBucket({ ...apiLimit, mode: 'police', onDrop }),
+    limiter: (onDrop) => tokenBucket({ ...apiLimit.limit, mode: 'police', onDrop }),
     explain: (r) =>
       `In police mode nothing waits: the ${r.passed} values that find a token are called at once ` +
       `and the ${r.dropped.rejected ?? 0} others are reported 'rejected' to onDrop before any call ` +
