@@ -1,5 +1,7 @@
 import {
+  BehaviorSubject,
   Observable,
+  of,
   Subject,
   VirtualTimeScheduler,
   range,
@@ -526,5 +528,46 @@ describe('leakyBucket bad input (thrown when the operator is created)', () => {
     expect(() => leakyBucket({ interval: 0 })).not.toThrow();
     expect(() => leakyBucket({ interval: 10, capacity: 0 })).not.toThrow();
     expect(() => leakyBucket({ interval: 10, capacity: Infinity, overflow: 'error' })).not.toThrow();
+  });
+});
+
+describe('leakyBucket ttl and an interval that changes', () => {
+  it('expires a value still waiting after ttl', () => {
+    testScheduler().run(({ cold, expectObservable, flush }) => {
+      const drops = recordDrops<string>();
+      const source = cold('(abc)--------------------|');
+      expectObservable(
+        source.pipe(leakyBucket<string>({ interval: 10, ttl: 10, onDrop: drops.onDrop })),
+      ).toBe('a 9ms b 14ms |');
+      flush();
+      expect(drops.drops).toEqual([['c', 'expired']]);
+    });
+  });
+
+  it('makes the next release due one new interval after the previous release', () => {
+    const scheduler = new ManualTimeScheduler();
+    const interval = new BehaviorSubject(10);
+    const times: number[] = [];
+    of(1, 2, 3, 4)
+      .pipe(leakyBucket({ interval, scheduler }))
+      .subscribe(() => times.push(scheduler.now()));
+    scheduler.advanceTo(15); // released at 0 and 10
+    interval.next(30);
+    scheduler.advanceTo(1000);
+    expect(times).toEqual([0, 10, 40, 70]);
+  });
+
+  it('lets waiting values go at once when the interval is shortened past their due time', () => {
+    const scheduler = new ManualTimeScheduler();
+    const interval = new BehaviorSubject(100);
+    const times: number[] = [];
+    of(1, 2, 3)
+      .pipe(leakyBucket({ interval, scheduler }))
+      .subscribe(() => times.push(scheduler.now()));
+    scheduler.advanceTo(50);
+    interval.next(20); // the next release was due at 100; now at 0 + 20, already past
+    expect(times).toEqual([0, 50]);
+    scheduler.advanceTo(1000);
+    expect(times).toEqual([0, 50, 70]);
   });
 });

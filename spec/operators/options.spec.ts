@@ -69,6 +69,7 @@ const cases: Case[] = [
       'mode',
       'queueCapacity',
       'overflow',
+      'ttl',
       'scheduler',
       'onDrop',
     ],
@@ -78,7 +79,7 @@ const cases: Case[] = [
     name: 'leakyBucket',
     make: (o: never) => leakyBucket(o),
     base: { interval: 10 },
-    keys: ['interval', 'capacity', 'overflow', 'scheduler', 'onDrop'],
+    keys: ['interval', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop'],
     optional: false,
   },
   {

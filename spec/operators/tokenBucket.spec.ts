@@ -1,5 +1,7 @@
 import {
+  BehaviorSubject,
   from,
+  of,
   Observable,
   Subject,
   VirtualTimeScheduler,
@@ -1521,5 +1523,225 @@ describe('tokenBucket with extreme numbers', () => {
       .pipe(tokenBucket({ capacity: 1, tokensPerInterval: 1, interval: 1e300, mode: 'police' }))
       .subscribe((v) => out.push(v));
     expect(out).toEqual([1]); // a full bucket lets the first value through at once
+  });
+});
+
+describe('tokenBucket ttl', () => {
+  it('expires a value still waiting for tokens after ttl', () => {
+    testScheduler().run(({ cold, expectObservable, flush }) => {
+      const drops = recordDrops<string>();
+      const source = cold('(abc)-----------------------|');
+      const bucket = tokenBucket<string>({
+        capacity: 1,
+        tokensPerInterval: 1,
+        interval: 10,
+        ttl: 15,
+        onDrop: drops.onDrop,
+      });
+      // a at 0, b at 10 (waited 10), c would leave at 20 but its deadline is 15.
+      expectObservable(source.pipe(bucket)).toBe('a 9ms b 17ms |');
+      flush();
+      expect(drops.drops).toEqual([['c', 'expired']]);
+    });
+  });
+
+  it('releases a value whose tokens arrive exactly at its deadline', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('(ab)---------------|');
+      const bucket = tokenBucket<string>({ capacity: 1, tokensPerInterval: 1, interval: 10, ttl: 10 });
+      expectObservable(source.pipe(bucket)).toBe('a 9ms b 8ms |');
+    });
+  });
+
+  it('refuses a finite ttl in police mode, accepts Infinity', () => {
+    expect(() => tokenBucket({ capacity: 1, tokensPerInterval: 1, mode: 'police', ttl: 5 })).toThrow(
+      new RangeError(
+        "tokenBucket: `ttl` applies to mode 'shape' only (police mode never queues), got 5 (number)",
+      ),
+    );
+    expect(() =>
+      tokenBucket({ capacity: 1, tokensPerInterval: 1, mode: 'police', ttl: Infinity }),
+    ).not.toThrow();
+    expect(() => tokenBucket({ capacity: 1, tokensPerInterval: 1, ttl: -1 })).toThrow(
+      new RangeError('tokenBucket: `ttl` must be a finite number >= 0 or Infinity, got -1 (number)'),
+    );
+  });
+});
+
+describe('tokenBucket limits that change while the stream runs', () => {
+  /** Emission times of `count` values queued at 0, with the rate changed by `changes`. */
+  function run(
+    options: (limits: {
+      capacity: BehaviorSubject<number>;
+      rate: BehaviorSubject<number>;
+      queue: BehaviorSubject<number>;
+    }) => Parameters<typeof tokenBucket<number>>[0],
+    count: number,
+    changes: (
+      scheduler: ManualTimeScheduler,
+      limits: {
+        capacity: BehaviorSubject<number>;
+        rate: BehaviorSubject<number>;
+        queue: BehaviorSubject<number>;
+      },
+    ) => void,
+  ) {
+    const scheduler = new ManualTimeScheduler();
+    const limits = {
+      capacity: new BehaviorSubject(1),
+      rate: new BehaviorSubject(1),
+      queue: new BehaviorSubject(Infinity),
+    };
+    const times: number[] = [];
+    const drops: [number, DropReason][] = [];
+    let error: unknown;
+    const source = new Subject<number>();
+    source
+      .pipe(tokenBucket<number>({ ...options(limits), scheduler, onDrop: (v, r) => drops.push([v, r]) }))
+      .subscribe({ next: () => times.push(scheduler.now()), error: (e: unknown) => (error = e) });
+    for (let i = 0; i < count; i++) source.next(i);
+    changes(scheduler, limits);
+    return { times, drops, error, limits, source, scheduler };
+  }
+
+  it('applies a new rate from the instant it is emitted, keeping the tokens accrued at the old rate', () => {
+    const { times } = run(
+      (l) => ({ capacity: 1, tokensPerInterval: l.rate, interval: 10 }),
+      6,
+      (scheduler, l) => {
+        scheduler.advanceTo(25); // released at 0, 10, 20; half a token accrued
+        l.rate.next(2); // 5 ms per token: the missing half takes 2.5 ms
+        scheduler.advanceTo(1000);
+      },
+    );
+    expect(times).toEqual([0, 10, 20, 27.5, 32.5, 37.5]);
+  });
+
+  it('does not drift over many rate changes with whole-millisecond periods', () => {
+    const { times } = run(
+      (l) => ({ capacity: 1, tokensPerInterval: l.rate, interval: 10 }),
+      20_000,
+      (scheduler, l) => {
+        for (let t = 100; t <= 100_000; t += 100) {
+          scheduler.advanceTo(t);
+          l.rate.next(l.rate.value === 1 ? 2 : 1);
+        }
+      },
+    );
+    expect(times.every((t) => Number.isInteger(t))).toBe(true);
+    for (let i = 1; i < times.length; i++)
+      expect([5, 10]).toContain((times[i] as number) - (times[i - 1] as number));
+    // 500 phases of 100 ms at 10 ms per token and 500 at 5 ms: 10 + 20 per pair, plus the first value.
+    expect(times.filter((t) => t <= 100_000)).toHaveLength(15_001);
+  });
+
+  it('clips the tokens held when the capacity is lowered and keeps them when it is raised', () => {
+    const { times, scheduler, source, limits } = run(
+      (l) => ({ capacity: l.capacity, tokensPerInterval: 1, interval: 10, initialTokens: 0 }),
+      0,
+      () => undefined,
+    );
+    limits.capacity.next(4);
+    scheduler.advanceTo(40); // 4 tokens
+    limits.capacity.next(2); // clipped to 2
+    for (let i = 0; i < 3; i++) source.next(i);
+    expect(times).toEqual([40, 40]);
+    scheduler.advanceTo(50);
+    expect(times).toEqual([40, 40, 50]);
+    scheduler.advanceTo(70); // 2 tokens again, the most capacity 2 holds
+    limits.capacity.next(5); // kept
+    for (let i = 0; i < 3; i++) source.next(i);
+    expect(times).toEqual([40, 40, 50, 70, 70]);
+    scheduler.advanceTo(80);
+    expect(times).toEqual([40, 40, 50, 70, 70, 80]);
+  });
+
+  it('rejects a waiting value whose cost is now above the capacity, and errors', () => {
+    const scheduler = new ManualTimeScheduler();
+    const capacity = new BehaviorSubject(5);
+    const source = new Subject<number>();
+    const drops: [number, DropReason][] = [];
+    let error: unknown;
+    source
+      .pipe(
+        tokenBucket<number>({
+          capacity,
+          tokensPerInterval: 1,
+          interval: 10,
+          initialTokens: 0,
+          cost: (v) => v,
+          scheduler,
+          onDrop: (v, r) => drops.push([v, r]),
+        }),
+      )
+      .subscribe({ error: (e: unknown) => (error = e) });
+    source.next(3);
+    source.next(4);
+    capacity.next(3); // 4 can never pass now
+    expect(drops).toEqual([
+      [4, 'rejected'],
+      [3, 'cleared'],
+    ]);
+    expect(error).toEqual(
+      new RangeError(
+        'tokenBucket: a value costs 4 token(s) but the bucket holds at most `capacity` 3, so it can never pass',
+      ),
+    );
+  });
+
+  it('lowering queueCapacity drops nothing by itself; arrivals find the queue full', () => {
+    const { times, drops, limits, source, scheduler } = run(
+      (l) => ({ capacity: 1, tokensPerInterval: 1, interval: 10, queueCapacity: l.queue }),
+      5, // 0 leaves, 1-4 wait
+      () => undefined,
+    );
+    limits.queue.next(2);
+    expect(drops).toEqual([]);
+    source.next(5);
+    expect(drops).toEqual([[5, 'overflow']]);
+    scheduler.advanceTo(30); // 1, 2, 3 leave: 4 waits alone, below the new capacity
+    source.next(6);
+    scheduler.advanceTo(100);
+    expect(times).toEqual([0, 10, 20, 30, 40, 50]);
+    expect(drops).toEqual([[5, 'overflow']]);
+  });
+
+  it('errors at once when a limit Observable does not emit on subscription', () => {
+    let error: unknown;
+    of(1)
+      .pipe(tokenBucket({ capacity: new Subject<number>(), tokensPerInterval: 1 }))
+      .subscribe({ error: (e: unknown) => (error = e) });
+    expect(error).toEqual(
+      new TypeError(
+        'tokenBucket: the `capacity` Observable must emit its first value synchronously on subscription (a BehaviorSubject, of(n), or startWith(n))',
+      ),
+    );
+  });
+
+  it('errors on an invalid emitted value, reporting waiting values cleared, and unsubscribes the limits', () => {
+    const scheduler = new ManualTimeScheduler();
+    const rate = new BehaviorSubject(1);
+    const drops: [number, DropReason][] = [];
+    let error: unknown;
+    of(1, 2, 3)
+      .pipe(
+        tokenBucket<number>({
+          capacity: 1,
+          tokensPerInterval: rate,
+          scheduler,
+          onDrop: (v, r) => drops.push([v, r]),
+        }),
+      )
+      .subscribe({ error: (e: unknown) => (error = e) });
+    rate.next(-1);
+    expect(error).toEqual(
+      new RangeError('tokenBucket: `tokensPerInterval` must be a finite number > 0, got -1 (number)'),
+    );
+    expect(drops).toEqual([
+      [2, 'cleared'],
+      [3, 'cleared'],
+    ]);
+    expect(rate.observed).toBe(false);
+    expect(scheduler.pendingCount).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { BufferOverflowError } from '../errors.js';
+import { SubscriptionClock } from './clock.js';
 import type { DropReason, OnDrop, OverflowStrategy } from '../types.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { PriorityWaitQueue } from './PriorityWaitQueue.js';
@@ -81,6 +82,12 @@ export interface GatedQueueSettings<T> {
   /** Where a finite `ttl` reads time and schedules its one expiry action. */
   scheduler?: SchedulerLike;
   /**
+   * The subscription's clock on `scheduler`, when the operator reads time itself (the buckets), so
+   * that the engine and the gate share one guard against a clock going backwards. Default: the
+   * engine makes one when `ttl` is finite.
+   */
+  clock?: SubscriptionClock;
+  /**
    * A value's priority, read once on arrival; higher leaves first (then arrival order). Its presence
    * selects the priority order. A throw, or anything but a finite number, reports the value
    * `'rejected'` and errors the output.
@@ -124,6 +131,8 @@ export class GatedQueue<T> {
   private capacity: number;
   private readonly ttl: number;
   private readonly scheduler: SchedulerLike;
+  /** Reads `scheduler`'s time (only with a finite `ttl`), failing the stream if it goes backwards. */
+  private readonly clock: SubscriptionClock | undefined;
   /** The expiry action while one is scheduled. */
   private expiry: Subscription | undefined;
   private nextIndex = 0;
@@ -144,6 +153,10 @@ export class GatedQueue<T> {
     this.ttl = settings.ttl ?? Infinity;
     this.scheduler = settings.scheduler ?? asyncScheduler;
     const timed = this.ttl !== Infinity;
+    if (timed) {
+      this.clock = settings.clock ?? new SubscriptionClock(settings.operator, this.scheduler);
+      this.clock.now();
+    }
     this.queue = settings.rank
       ? new PriorityWaitQueue<T>(timed)
       : new FifoWaitQueue<T>(gate.cost !== undefined, timed);
@@ -287,7 +300,7 @@ export class GatedQueue<T> {
           break;
         } else if (
           ttl !== Infinity &&
-          queue.headArrival() + ttl < (Number.isNaN(now) ? (now = this.scheduler.now()) : now)
+          queue.headArrival() + ttl < (Number.isNaN(now) ? (now = this.now()) : now)
         ) {
           // Its deadline passed before the expiry action could run (a late timer): never release it.
           this.report(queue.shift(), 'expired');
@@ -399,7 +412,14 @@ export class GatedQueue<T> {
 
   private offer(value: T, index: number, cost: number, rank: number): void {
     const { queue, settings } = this;
-    const arrival = this.ttl === Infinity ? 0 : this.scheduler.now();
+    let arrival = 0;
+    if (this.ttl !== Infinity) {
+      arrival = this.now();
+      if (Number.isNaN(arrival)) {
+        this.reportThenFail(value, 'cleared', this.clockError());
+        return;
+      }
+    }
     if (queue.length < this.capacity) {
       queue.push(value, index, cost, arrival, rank);
       return;
@@ -473,7 +493,12 @@ export class GatedQueue<T> {
   private scheduleExpiry(): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the action's own `this` is the action
     const engine = this;
-    const delay = Math.max(0, this.queue.oldestArrival() + this.ttl - this.scheduler.now());
+    const now = this.now();
+    if (Number.isNaN(now)) {
+      this.fail(this.clockError());
+      return;
+    }
+    const delay = Math.max(0, this.queue.oldestArrival() + this.ttl - now);
     this.expiry = this.scheduler.schedule(
       function (this: SchedulerAction<boolean>, hopped) {
         // Some schedulers (TestScheduler's) run a rescheduled action as a new one: track the running one.
@@ -493,7 +518,11 @@ export class GatedQueue<T> {
     this.drain();
     if (this.closed) return;
     const { queue, ttl } = this;
-    const now = this.scheduler.now();
+    const now = this.now();
+    if (Number.isNaN(now)) {
+      this.fail(this.clockError());
+      return;
+    }
     try {
       while (queue.length > 0 && queue.oldestArrival() + ttl <= now) {
         this.report(queue.removeOldest(), 'expired');
@@ -513,6 +542,15 @@ export class GatedQueue<T> {
       return;
     }
     this.drain();
+  }
+
+  /** The time, for a finite `ttl`; `NaN` once the clock has gone backwards (see `clockError`). */
+  private now(): number {
+    return (this.clock as SubscriptionClock).now();
+  }
+
+  private clockError(): Error {
+    return (this.clock as SubscriptionClock).error as Error;
   }
 
   private cancelExpiry(): void {

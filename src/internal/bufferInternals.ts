@@ -14,7 +14,7 @@ import * as check from './validate.js';
 export type OnInnerError<T, R> = 'error' | 'continue' | ((error: unknown, value: T) => ObservableInput<R>);
 
 /** Options shared by `bufferFixed`, `bufferDropping`, `bufferSliding`, `bufferBounded` and `bufferPriority`. */
-export interface BufferOptions<T, R = unknown> {
+export interface BufferOptions<T, R = never> {
   /**
    * How many `project` inners may run at once: a positive integer or `Infinity`, or an Observable of
    * them that changes the limit while the stream runs (it must emit at once on subscription; raising

@@ -10,6 +10,8 @@ import { BufferOverflowError, RateLimitExceededError } from '../errors.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 import { SubscriptionClock } from './clock.js';
 import { GatedQueue } from './GatedQueue.js';
+import { watchLimit, type Limit, type LimitCheck } from './limits.js';
+import * as check from './validate.js';
 import { describe } from './validate.js';
 
 /**
@@ -18,21 +20,55 @@ import { describe } from './validate.js';
  */
 const EPSILON_MS = 1e-6;
 
-/** A token bucket, fully validated and with defaults applied. */
+/** A token bucket, validated as far as creation allows, with defaults applied. */
 export interface TokenBucketSettings<T> {
   operator: string;
   /** Bucket size: the largest burst, in tokens. */
-  capacity: number;
-  /** Milliseconds per token (`interval / tokensPerInterval`); 0 refills instantly. */
-  period: number;
-  initialTokens: number;
+  capacity: Limit;
+  /** Tokens accrued per `interval`. */
+  tokensPerInterval: Limit;
+  /** Milliseconds over which `tokensPerInterval` tokens accrue (0: refill at once). */
+  interval: Limit;
+  /**
+   * How a change of rate applies: `'rescale'` (tokenBucket) keeps the tokens accrued so far and
+   * accrues at the new rate from then on; `'shift'` (leakyBucket) makes the next release due one new
+   * interval after the previous one.
+   */
+  rateChange: 'rescale' | 'shift';
+  /** Tokens at subscription; `undefined`: full. */
+  initialTokens: number | undefined;
   cost: number | ((value: T) => number);
   mode: 'shape' | 'police';
   /** Values allowed to wait (shape mode; 0 in police mode). */
-  queueCapacity: number;
+  queueCapacity: Limit;
   overflow: OverflowStrategy;
+  /** The longest a value may wait (shape mode). */
+  ttl: number;
   scheduler: SchedulerLike | undefined;
   onDrop: OnDrop<T> | undefined;
+}
+
+/** Milliseconds per token; a RangeError when the parameters make it, or a full bucket's worth, overflow. */
+export function tokenPeriod(
+  operator: string,
+  interval: number,
+  tokensPerInterval: number,
+  capacity: number,
+): number {
+  const period = interval / tokensPerInterval;
+  if (!Number.isFinite(period) || !Number.isFinite(period * capacity)) {
+    throw new RangeError(
+      `${operator}: the token period (\`interval\` / \`tokensPerInterval\` = ${String(interval)} / ${String(tokensPerInterval)}) times \`capacity\` ${String(capacity)} must be finite`,
+    );
+  }
+  return period;
+}
+
+/** The RangeError for a constant `cost` above `capacity`. */
+export function costAboveCapacity(operator: string, cost: number, capacity: number): RangeError {
+  return new RangeError(
+    `${operator}: \`cost\` ${String(cost)} exceeds \`capacity\` ${String(capacity)}: no value could ever pass`,
+  );
 }
 
 /**
@@ -45,8 +81,12 @@ export interface TokenBucketSettings<T> {
  * Every emission time is therefore computed from `scheduler.now()` and the parameters, never by adding
  * up timer intervals, and with a whole-millisecond period every quantity stays a whole number.
  *
+ * A limit given as an Observable changes the parameters at the instant it emits: the tokens held
+ * then are computed with the old parameters and `fullAt` recomputed from them with the new ones (see
+ * `rateChange`), so nothing drifts however often they change.
+ *
  * While values wait there is exactly one scheduled action, due when the head's tokens will have
- * accrued; none while nothing waits.
+ * accrued; none while nothing waits (plus the engine's one expiry action with a finite `ttl`).
  *
  * The clock is read through a {@link SubscriptionClock}: if it goes backwards between two reads of one
  * subscription (typically: subscribed on the real clock before `withVirtualTime` was entered, read
@@ -54,10 +94,8 @@ export interface TokenBucketSettings<T> {
  * reported `'cleared'`, instead of waiting forever.
  */
 export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoTypeOperatorFunction<T> {
-  const { operator, capacity, period, initialTokens, cost, mode, queueCapacity, overflow, onDrop } = settings;
+  const { operator, cost, mode, overflow, onDrop, ttl, rateChange } = settings;
   const scheduler = settings.scheduler ?? asyncScheduler;
-  // A constant cost was checked against the capacity when the operator was created.
-  const costOf = typeof cost === 'function' ? checkedCost(operator, cost, capacity) : () => cost;
 
   return (source) =>
     new Observable<T>((destination) => {
@@ -65,13 +103,91 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
       // made before withVirtualTime was entered) fails the stream instead of stalling it silently.
       const clock = new SubscriptionClock(operator, scheduler);
       const now = (): number => clock.now();
+      // eslint-disable-next-line prefer-const -- assigned once the limits have been read; a failure before that goes straight downstream
+      let queue: GatedQueue<T> | undefined;
+      const fail = (err: unknown): void => {
+        if (queue) queue.fail(err);
+        else destination.error(err);
+      };
+
+      // The limits, read (and, for Observables, subscribed) before the source.
+      const watch = (option: string, limit: Limit, check: LimitCheck, change: (n: number) => void) =>
+        watchLimit(operator, option, limit, check, destination, change, fail);
+      let capacity = NaN;
+      let tokensPerInterval = NaN;
+      let interval = NaN;
+      let period = NaN;
+      /** Applies new parameters at the current instant (see `rateChange`). */
+      const retune = (nextCapacity: number, nextInterval: number, nextTokensPerInterval: number): void => {
+        let nextPeriod: number;
+        try {
+          nextPeriod = tokenPeriod(operator, nextInterval, nextTokensPerInterval, nextCapacity);
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        const t = now();
+        if (rateChange === 'shift') {
+          fullAt += nextPeriod - period;
+        } else {
+          const held = Math.min(Math.max(0, tokensAt(t)), nextCapacity);
+          fullAt = t + (nextCapacity - held) * nextPeriod;
+        }
+        capacity = nextCapacity;
+        interval = nextInterval;
+        tokensPerInterval = nextTokensPerInterval;
+        period = nextPeriod;
+        if (!queue) return;
+        if (typeof cost === 'number' && cost > capacity) {
+          // Every waiting value has this cost: the first is rejected, the rest cleared.
+          queue.rejectCostAbove(capacity, () => costAboveCapacity(operator, cost, capacity));
+        } else {
+          queue.rejectCostAbove(capacity, (_value, c) => tooExpensive(operator, c, capacity));
+        }
+        queue.drain();
+      };
+      const c0 = watch('capacity', settings.capacity, check.finitePositive, (n) => {
+        retune(n, interval, tokensPerInterval);
+      });
+      if (c0 === undefined) return;
+      const r0 = watch('tokensPerInterval', settings.tokensPerInterval, check.finitePositive, (n) => {
+        retune(capacity, interval, n);
+      });
+      if (r0 === undefined) return;
+      const i0 = watch('interval', settings.interval, check.finiteNonNegative, (n) => {
+        retune(capacity, n, tokensPerInterval);
+      });
+      if (i0 === undefined) return;
+      const q0 = watch('queueCapacity', settings.queueCapacity, check.nonNegativeIntegerOrInfinity, (n) => {
+        queue?.setCapacity(n);
+      });
+      if (q0 === undefined) return;
+      try {
+        period = tokenPeriod(operator, i0, r0, c0);
+        if (settings.initialTokens !== undefined) {
+          check.numberInRange(operator, 'initialTokens', settings.initialTokens, 0, c0);
+        }
+        if (typeof cost === 'number' && cost > c0) throw costAboveCapacity(operator, cost, c0);
+      } catch (err) {
+        destination.error(err);
+        return;
+      }
+      capacity = c0;
+      tokensPerInterval = r0;
+      interval = i0;
+      const initialTokens = settings.initialTokens ?? capacity;
+      const costOf = typeof cost === 'function' ? checkedCost(operator, cost, () => capacity) : () => cost;
+
       let fullAt = now() + (capacity - initialTokens) * period;
       /** The time read by the last canRelease. */
       let checkedAt = 0;
       /** When the head may pass. */
       const readyAt = (c: number): number => fullAt - (capacity - c) * period;
-      const available = (): number =>
-        period === 0 ? capacity : capacity - Math.max(0, fullAt - now()) / period;
+      /** Tokens held at `t`. */
+      function tokensAt(t: number): number {
+        return period === 0 ? capacity : capacity - Math.max(0, fullAt - t) / period;
+      }
+      const available = (): number => tokensAt(now());
 
       let timer: Subscription | undefined;
       let timerDue = NaN;
@@ -82,7 +198,7 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
         // eslint-disable-next-line @typescript-eslint/no-this-alias -- the running action reschedules itself
         running = this;
         try {
-          queue.drain();
+          (queue as GatedQueue<T>).drain();
         } finally {
           running = undefined;
         }
@@ -100,17 +216,20 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
        */
       const failedClock = (): boolean => {
         if (clock.error === undefined) return false;
-        queue.fail(clock.error);
+        (queue as GatedQueue<T>).fail(clock.error);
         return true;
       };
 
-      const queue: GatedQueue<T> = new GatedQueue<T>(
+      queue = new GatedQueue<T>(
         destination,
         {
           operator,
-          capacity: queueCapacity,
+          capacity: q0,
           overflow,
           onDrop,
+          ttl,
+          scheduler,
+          clock,
           dropReason: mode === 'police' ? 'rejected' : 'overflow',
           overflowError: (value, c) => {
             // A clock that went backwards explains the refusal better than the limit does.
@@ -119,7 +238,7 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
               clock.error ??
               (mode === 'police'
                 ? new RateLimitExceededError(value, c, available(), operator)
-                : new BufferOverflowError(queueCapacity, value, operator))
+                : new BufferOverflowError(q0, value, operator))
             );
           },
         },
@@ -170,13 +289,17 @@ function tooExpensive(operator: string, c: number, capacity: number): RangeError
   );
 }
 
-function checkedCost<T>(operator: string, fn: (value: T) => number, capacity: number): (value: T) => number {
+function checkedCost<T>(
+  operator: string,
+  fn: (value: T) => number,
+  capacity: () => number,
+): (value: T) => number {
   return (value) => {
     const c: unknown = fn(value);
     if (typeof c !== 'number' || Number.isNaN(c) || c < 0) {
       throw new TypeError(`${operator}: \`cost\` must return a number >= 0, got ${describe(c)}`);
     }
-    if (c > capacity) throw tooExpensive(operator, c, capacity);
+    if (c > capacity()) throw tooExpensive(operator, c, capacity());
     return c;
   };
 }

@@ -6,7 +6,7 @@ import type { OverflowStrategy } from '../types.js';
 export type { BufferOptions, OnInnerError } from '../internal/bufferInternals.js';
 
 /** Options of {@link bufferBounded}: {@link BufferOptions} plus the overflow strategy. */
-export interface BufferBoundedOptions<T, R = unknown> extends BufferOptions<T, R> {
+export interface BufferBoundedOptions<T, R = never> extends BufferOptions<T, R> {
   /** What to do with a value that arrives when `capacity` values already wait. Required. */
   overflow: OverflowStrategy;
 }

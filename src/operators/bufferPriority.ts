@@ -3,7 +3,7 @@ import { BUFFER_OPTION_KEYS, createBufferOperator, type BufferOptions } from '..
 import { isFunction, options as checkOptions } from '../internal/validate.js';
 
 /** Options of {@link bufferPriority}: {@link BufferOptions} plus the priority of each value. */
-export interface BufferPriorityOptions<T, R = unknown> extends BufferOptions<T, R> {
+export interface BufferPriorityOptions<T, R = never> extends BufferOptions<T, R> {
   /**
    * The priority of a value: a finite number, higher is more important. Called once per value, on
    * arrival. Required.

@@ -1,29 +1,41 @@
-import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
+import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
+import { checkLimit } from '../internal/limits.js';
 import { createTokenBucket } from '../internal/tokenBucketInternals.js';
 import * as check from '../internal/validate.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 
 /** Options of {@link leakyBucket}. */
 export interface LeakyBucketOptions<T> {
-  /** Minimum milliseconds between two emissions. A finite number >= 0. Required. */
-  interval: number;
+  /**
+   * Minimum milliseconds between two emissions. A finite number >= 0, or an Observable of them that
+   * changes it while the stream runs (it must emit at once on subscription): after a change the next
+   * release is due one new `interval` after the previous release. Required.
+   */
+  interval: number | Observable<number>;
   /**
    * Values allowed to wait. A non-negative integer or `Infinity` (0: a value that cannot leave at
    * once is dropped).
+   * An Observable of them changes it while the stream runs (lowering it drops nothing by itself).
    * @default Infinity
    */
-  capacity?: number;
+  capacity?: number | Observable<number>;
   /**
    * What to do with a value that arrives when `capacity` values already wait.
    * @default 'drop-incoming'
    */
   overflow?: OverflowStrategy;
   /**
+   * The longest a value may wait, in ms (a finite number >= 0, or `Infinity`). A value still waiting
+   * after the releases of the instant `arrival + ttl` is reported `'expired'`.
+   * @default Infinity
+   */
+  ttl?: number;
+  /**
    * Where time is read and timers are scheduled.
    * @default asyncScheduler (virtual under `TestScheduler.run` and `withVirtualTime`)
    */
   scheduler?: SchedulerLike;
-  /** Called once for every discarded value: `'overflow'` or `'cleared'`. */
+  /** Called once for every discarded value: `'overflow'`, `'expired'` or `'cleared'`. */
   onDrop?: OnDrop<T>;
 }
 
@@ -62,25 +74,36 @@ const OPERATOR = 'leakyBucket';
  * @return An operator emitting the source's values at most once per `interval`.
  */
 export function leakyBucket<T>(options: LeakyBucketOptions<NoInfer<T>>): MonoTypeOperatorFunction<T> {
-  check.options(OPERATOR, options, ['interval', 'capacity', 'overflow', 'scheduler', 'onDrop'], {
+  check.options(OPERATOR, options, ['interval', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop'], {
     required: true,
   });
-  const { interval, capacity = Infinity, overflow = 'drop-incoming', scheduler, onDrop } = options;
-  check.finiteNonNegative(OPERATOR, 'interval', interval);
-  check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);
+  const {
+    interval,
+    capacity = Infinity,
+    overflow = 'drop-incoming',
+    ttl = Infinity,
+    scheduler,
+    onDrop,
+  } = options;
+  checkLimit(OPERATOR, 'interval', interval, check.finiteNonNegative);
+  checkLimit(OPERATOR, 'capacity', capacity, check.nonNegativeIntegerOrInfinity);
   check.overflowStrategy(OPERATOR, overflow);
+  check.nonNegativeOrInfinity(OPERATOR, 'ttl', ttl);
   check.scheduler(OPERATOR, scheduler);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
 
   return createTokenBucket<T>({
     operator: OPERATOR,
     capacity: 1,
-    period: interval,
+    tokensPerInterval: 1,
+    interval,
+    rateChange: 'shift',
     initialTokens: 1,
     cost: 1,
     mode: 'shape',
     queueCapacity: capacity,
     overflow,
+    ttl,
     scheduler,
     onDrop,
   });

@@ -1,14 +1,23 @@
-import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
-import { createTokenBucket } from '../internal/tokenBucketInternals.js';
+import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
+import { checkLimit } from '../internal/limits.js';
+import { costAboveCapacity, createTokenBucket, tokenPeriod } from '../internal/tokenBucketInternals.js';
 import * as check from '../internal/validate.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 
 /** Options of {@link tokenBucket}. */
 export interface TokenBucketOptions<T> {
-  /** Bucket size: the largest burst, in tokens. A finite number > 0. Required. */
-  capacity: number;
-  /** Tokens added every `interval`, accrued continuously. A finite number > 0. Required. */
-  tokensPerInterval: number;
+  /**
+   * Bucket size: the largest burst, in tokens. A finite number > 0, or an Observable of them that
+   * changes it while the stream runs (it must emit at once on subscription): a lower capacity clips
+   * the tokens held, a higher one keeps them; a waiting value whose cost is then above the capacity
+   * is reported `'rejected'` and the stream errors with a `RangeError`. Required.
+   */
+  capacity: number | Observable<number>;
+  /**
+   * Tokens added every `interval`, accrued continuously. A finite number > 0, or an Observable of
+   * them: tokens accrued up to a change keep the old rate, then the new rate applies. Required.
+   */
+  tokensPerInterval: number | Observable<number>;
   /**
    * Milliseconds over which `tokensPerInterval` tokens accrue. A finite number >= 0 (0: refill at once).
    * @default 1000
@@ -35,10 +44,11 @@ export interface TokenBucketOptions<T> {
    */
   mode?: 'shape' | 'police';
   /**
-   * Shape mode only: values allowed to wait. A non-negative integer or `Infinity`.
+   * Shape mode only: values allowed to wait. A non-negative integer or `Infinity`, or an Observable
+   * of them (lowering it drops nothing by itself: arrivals find the queue full until it drains).
    * @default Infinity
    */
-  queueCapacity?: number;
+  queueCapacity?: number | Observable<number>;
   /**
    * Shape mode: what to do when `queueCapacity` values already wait (any {@link OverflowStrategy}).
    * Police mode: `'drop-incoming'` drops a value that finds too few tokens, `'error'` errors the stream
@@ -47,11 +57,18 @@ export interface TokenBucketOptions<T> {
    */
   overflow?: OverflowStrategy;
   /**
+   * Shape mode only: the longest a value may wait for its tokens, in ms (a finite number >= 0, or
+   * `Infinity`). A value still waiting after the releases of the instant `arrival + ttl` is reported
+   * `'expired'`. A finite `ttl` in police mode is a `RangeError` (nothing waits there).
+   * @default Infinity
+   */
+  ttl?: number;
+  /**
    * Where time is read and timers are scheduled.
    * @default asyncScheduler (virtual under `TestScheduler.run` and `withVirtualTime`)
    */
   scheduler?: SchedulerLike;
-  /** Called once for every discarded value: `'overflow'`, `'rejected'` or `'cleared'`. */
+  /** Called once for every discarded value: `'overflow'`, `'rejected'`, `'expired'` or `'cleared'`. */
   onDrop?: OnDrop<T>;
 }
 
@@ -65,6 +82,7 @@ const TOKEN_BUCKET_KEYS: readonly string[] = [
   'mode',
   'queueCapacity',
   'overflow',
+  'ttl',
   'scheduler',
   'onDrop',
 ];
@@ -121,27 +139,25 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
     cost = 1,
     mode = 'shape',
     overflow = 'drop-incoming',
+    ttl = Infinity,
     scheduler,
     onDrop,
   } = options;
-  check.finitePositive(OPERATOR, 'capacity', capacity);
-  check.finitePositive(OPERATOR, 'tokensPerInterval', tokensPerInterval);
+  checkLimit(OPERATOR, 'capacity', capacity, check.finitePositive);
+  checkLimit(OPERATOR, 'tokensPerInterval', tokensPerInterval, check.finitePositive);
   check.finiteNonNegative(OPERATOR, 'interval', interval);
-  const period = interval / tokensPerInterval;
-  if (!Number.isFinite(period) || !Number.isFinite(period * capacity)) {
-    throw new RangeError(
-      `${OPERATOR}: the token period (\`interval\` / \`tokensPerInterval\` = ${String(interval)} / ${String(tokensPerInterval)}) times \`capacity\` ${String(capacity)} must be finite`,
-    );
+  // With numbers, everything is checked now; an Observable's values are checked as they come.
+  if (typeof capacity === 'number' && typeof tokensPerInterval === 'number') {
+    tokenPeriod(OPERATOR, interval, tokensPerInterval, capacity);
   }
-  const { initialTokens = capacity } = options;
-  check.numberInRange(OPERATOR, 'initialTokens', initialTokens, 0, capacity);
+  const { initialTokens } = options;
+  if (initialTokens !== undefined || typeof capacity === 'number') {
+    const max = typeof capacity === 'number' ? capacity : Infinity;
+    check.numberInRange(OPERATOR, 'initialTokens', initialTokens === undefined ? max : initialTokens, 0, max);
+  }
   if (typeof cost !== 'function') {
     check.finiteNonNegative(OPERATOR, 'cost', cost);
-    if (cost > capacity) {
-      throw new RangeError(
-        `${OPERATOR}: \`cost\` ${String(cost)} exceeds \`capacity\` ${String(capacity)}: no value could ever pass`,
-      );
-    }
+    if (typeof capacity === 'number' && cost > capacity) throw costAboveCapacity(OPERATOR, cost, capacity);
   }
   const modeValue: unknown = mode;
   if (modeValue !== 'shape' && modeValue !== 'police') {
@@ -149,16 +165,22 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
       `${OPERATOR}: \`mode\` must be 'shape' or 'police', got ${check.describe(modeValue)}`,
     );
   }
+  check.nonNegativeOrInfinity(OPERATOR, 'ttl', ttl);
   check.scheduler(OPERATOR, scheduler);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
 
   const { queueCapacity: requestedQueue = Infinity } = options;
-  check.nonNegativeIntegerOrInfinity(OPERATOR, 'queueCapacity', requestedQueue);
-  let queueCapacity: number;
+  checkLimit(OPERATOR, 'queueCapacity', requestedQueue, check.nonNegativeIntegerOrInfinity);
+  let queueCapacity: number | Observable<number>;
   if (mode === 'police') {
     if (options.queueCapacity !== undefined) {
       throw new RangeError(
         `${OPERATOR}: \`queueCapacity\` applies to mode 'shape' only (police mode never queues), got ${check.describe(options.queueCapacity)}`,
+      );
+    }
+    if (ttl !== Infinity) {
+      throw new RangeError(
+        `${OPERATOR}: \`ttl\` applies to mode 'shape' only (police mode never queues), got ${check.describe(ttl)}`,
       );
     }
     check.overflowStrategy(OPERATOR, overflow, ['drop-incoming', 'error']);
@@ -171,12 +193,15 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
   return createTokenBucket<T>({
     operator: OPERATOR,
     capacity,
-    period,
+    tokensPerInterval,
+    interval,
+    rateChange: 'rescale',
     initialTokens,
     cost,
     mode,
     queueCapacity,
     overflow,
+    ttl,
     scheduler,
     onDrop,
   });
