@@ -5,11 +5,21 @@
  *    dropped and kept waiting, and the same values pulled on demand instead.
  * 2. Rate limits: the producer calls a rate-limited API; a table of what each limiter passed,
  *    dropped and delayed.
+ * 3. Degradation: a steady overload of checkouts and analytics pings; a table of what each buffer
+ *    kept, shed and let expire, per class, and how long the processed requests waited.
  *
- * The rows come from ./scenarios.ts; the workload and the API limit are defined there too.
+ * The rows come from ./scenarios.ts; the workloads and the API limit are defined there too.
  */
-import { runRateLimit, runScenario } from './run.js';
-import { apiLimit, rateLimitScenarios, scenarios, workload } from './scenarios.js';
+import { runDegradation, runRateLimit, runScenario } from './run.js';
+import {
+  apiLimit,
+  degradationScenarios,
+  degradationWorkload,
+  rateLimitScenarios,
+  scenarios,
+  workload,
+  type RequestClass,
+} from './scenarios.js';
 import { describeTimes, gaps, textTable, wrap } from './text.js';
 
 const WIDTH = 100;
@@ -92,6 +102,45 @@ const limitCode = textTable(
   ['left', 'left'],
 );
 
+// 3. Degradation: more requests than the consumer can handle, some more important than others.
+
+const degradation = degradationScenarios.map((scenario) => ({
+  scenario,
+  result: runDegradation(scenario, degradationWorkload),
+}));
+
+const classes: RequestClass[] = ['checkout', 'analytics'];
+const degradationTable = textTable(
+  ['operator', 'class', 'arrived', 'processed', 'shed', 'expired', 'overflow', 'worst wait', 'outcome'],
+  degradation.flatMap(({ scenario, result }) =>
+    classes.map((name, i) => {
+      const c = result.byClass[name];
+      return [
+        i === 0 ? scenario.label : '',
+        name,
+        String(c.arrived),
+        String(c.processed),
+        String(c.dropped.shed ?? 0),
+        String(c.dropped.expired ?? 0),
+        String(c.dropped.overflow ?? 0),
+        c.processed > 0 ? `${c.worstWait} ms` : '-',
+        i > 0
+          ? ''
+          : result.outcome === 'completed'
+            ? `completed at ${result.endedAt} ms`
+            : `errored at ${result.endedAt} ms: ${result.error ?? ''}`,
+      ];
+    }),
+  ),
+  ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+);
+
+const degradationCode = textTable(
+  ['operator', 'code'],
+  degradation.map(({ scenario }) => [scenario.label, scenario.code]),
+  ['left', 'left'],
+);
+
 const output = [
   'rxjs-backpressure demo: a bursty producer and a slow consumer, in virtual time',
   '',
@@ -144,10 +193,31 @@ const output = [
   '',
   wrap(limits.map(({ scenario, row }) => scenario.explain(row)).join(' '), WIDTH),
   '',
+  '',
+  'Degradation: more requests than the consumer can handle, some of them more important',
+  '',
+  `producer: ${degradationWorkload.describeProducer}`,
+  `          ${degradationWorkload.describeClasses}`,
+  `consumer: ${degradationWorkload.describeConsumer}`,
+  '',
+  degradationTable,
+  '',
+  degradationCode,
+  '',
+  wrap(
+    'processed: requests the consumer finished. shed, expired, overflow: reported to onDrop with ' +
+      'that reason. worst wait: the longest a processed request waited for its work to start.',
+    WIDTH,
+  ),
+  '',
+  wrap(degradation.map(({ scenario, result }) => scenario.explain(result)).join(' '), WIDTH),
+  '',
   wrap(
     'In short: the buffers decide which values a slow consumer gets, the rate limiters decide ' +
       'when values may go (shape delays, police and a full leaky bucket drop, each drop reported ' +
-      'with its reason), and pulling on demand avoids the question for producers that can wait. ' +
+      'with its reason), a ttl keeps a value from being served after it has stopped mattering, ' +
+      'bufferPriority gives what capacity there is to the important work first, and pulling on ' +
+      'demand avoids the question for producers that can wait. ' +
       'Every figure above comes from running the operators in virtual time: the run takes no real ' +
       'waiting and gives the same table every time.',
     WIDTH,

@@ -1,7 +1,18 @@
-import { map, tap, timer, type Observable } from 'rxjs';
+import { map, take, tap, timer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { DropReason } from '../src/index.js';
-import type { RateLimitResult, RateLimitScenario, RowResult, Scenario } from './scenarios.js';
+import {
+  priorityOf,
+  type ClassResult,
+  type DegradationResult,
+  type DegradationScenario,
+  type DegradationWorkload,
+  type RateLimitResult,
+  type RateLimitScenario,
+  type RequestClass,
+  type RowResult,
+  type Scenario,
+} from './scenarios.js';
 
 export interface Workload {
   /** Hot marble diagram of the producer. */
@@ -287,4 +298,60 @@ export function callsOverLimit(times: number[], limit: ApiLimit): number {
     else refused++;
   }
   return refused;
+}
+
+/**
+ * Runs the third table's overload through one row's operator around the consumer, and tells what
+ * happened to each class of request: processed, dropped by reason, and the longest a processed
+ * request waited for its work to start.
+ */
+export function runDegradation(
+  scenario: DegradationScenario,
+  workload: DegradationWorkload,
+): DegradationResult {
+  const arrivedAt = new Map<number, number>();
+  const waits = new Map<number, number>();
+  const byClass: Record<RequestClass, ClassResult> = {
+    checkout: { arrived: 0, processed: 0, dropped: {}, worstWait: 0 },
+    analytics: { arrived: 0, processed: 0, dropped: {}, worstWait: 0 },
+  };
+  const of = (request: number) => byClass[workload.classOf(request)];
+
+  const ending = inVirtualTime(scenario.label, (scheduler) => {
+    let ending: Ending | undefined;
+    const consume = (request: number) => {
+      waits.set(request, scheduler.now() - (arrivedAt.get(request) ?? scheduler.now()));
+      return timer(workload.consumeMs).pipe(map(() => request));
+    };
+    const onDrop = (request: number, reason: DropReason) => {
+      const { dropped } = of(request);
+      dropped[reason] = (dropped[reason] ?? 0) + 1;
+    };
+    timer(0, workload.everyMs)
+      .pipe(
+        take(workload.count),
+        map((i) => i + 1),
+        tap((request) => {
+          arrivedAt.set(request, scheduler.now());
+          of(request).arrived++;
+        }),
+        scenario.operator(consume, onDrop, priorityOf(workload)),
+      )
+      .subscribe({
+        next: (request) => {
+          const c = of(request);
+          c.processed++;
+          c.worstWait = Math.max(c.worstWait, waits.get(request) ?? 0);
+        },
+        error: (err: unknown) => {
+          ending = { outcome: 'errored', endedAt: scheduler.now(), error: describeError(err) };
+        },
+        complete: () => {
+          ending = { outcome: 'completed', endedAt: scheduler.now() };
+        },
+      });
+    return () => ending;
+  });
+
+  return { byClass, ...ending };
 }

@@ -8,6 +8,7 @@ import {
 import {
   bufferDropping,
   bufferFixed,
+  bufferPriority,
   bufferSliding,
   leakyBucket,
   pullMap,
@@ -243,5 +244,114 @@ export const rateLimitScenarios: RateLimitScenario[] = [
       `${r.passed}, reports the ${r.dropped.overflow ?? 0} arrivals that find the queue full as ` +
       `'overflow' and delays ${r.delayed} by up to ${r.worstDelay} ms, ending at ${r.endedAt} ms; ` +
       `it never uses the burst the API would allow.`,
+  },
+];
+
+/** The two classes of requests in the third table. */
+export type RequestClass = 'checkout' | 'analytics';
+
+/**
+ * The third table's workload: a steady overload of two classes of requests, each request a number
+ * (1, 2, 3, …, in arrival order) whose class is {@link DegradationWorkload.classOf}.
+ */
+export interface DegradationWorkload {
+  /** Requests sent, one every `everyMs`, the first at 0 ms. */
+  count: number;
+  everyMs: number;
+  classOf: (request: number) => RequestClass;
+  /** Virtual milliseconds the consumer spends on each request, one request at a time. */
+  consumeMs: number;
+  describeProducer: string;
+  describeClasses: string;
+  describeConsumer: string;
+}
+
+export const degradationWorkload: DegradationWorkload = {
+  count: 60,
+  everyMs: 5,
+  classOf: (request) => (request % 3 === 1 ? 'checkout' : 'analytics'),
+  consumeMs: 10,
+  describeProducer: '60 requests, one every 5 ms (200/s); one in three is a checkout (1, 4, 7, …)',
+  describeClasses: 'the others are analytics pings; priority: checkout 2, analytics 1',
+  describeConsumer: '10 ms per request, one at a time (100/s): half of what arrives',
+};
+
+/** What happened to the requests of one class in one row of the third table. */
+export interface ClassResult {
+  arrived: number;
+  /** Requests the consumer finished. */
+  processed: number;
+  /** Requests reported to `onDrop`, by reason. */
+  dropped: Partial<Record<DropReason, number>>;
+  /** Longest time (ms) a processed request waited between its arrival and the start of its work. */
+  worstWait: number;
+}
+
+/** One row of the third table: the figures per class, and how the run ended. */
+export interface DegradationResult {
+  byClass: Record<RequestClass, ClassResult>;
+  outcome: 'completed' | 'errored';
+  /** Virtual time of the completion or error, in ms. */
+  endedAt: number;
+  /** The error's name and message when the run errored. */
+  error?: string;
+}
+
+export interface DegradationScenario {
+  /** Short name; the first column of the table. */
+  label: string;
+  /** The code, shown under the table (with `priority` from {@link priorityOf}). */
+  code: string;
+  /** Builds the operator around the consumer; `priority` ranks checkouts above analytics pings. */
+  operator: (
+    consume: Consume,
+    onDrop: OnDrop<number>,
+    priority: (request: number) => number,
+  ) => OperatorFunction<number, number>;
+  /** One or two sentences for the explanation under the table, from this row's figures. */
+  explain: (result: DegradationResult) => string;
+}
+
+/** `priority` of the third table: checkouts 2, analytics pings 1 (higher is more important). */
+export const priorityOf =
+  (workload: DegradationWorkload) =>
+  (request: number): number =>
+    workload.classOf(request) === 'checkout' ? 2 : 1;
+
+const lost = (c: ClassResult): number => c.arrived - c.processed;
+
+/** The rows of the demo's third table, in order. */
+export const degradationScenarios: DegradationScenario[] = [
+  {
+    label: 'bufferFixed',
+    code: 'bufferFixed(64, consume)',
+    operator: (consume, onDrop) => bufferFixed(64, consume, { onDrop }),
+    explain: ({ byClass: { checkout, analytics }, endedAt }) =>
+      `bufferFixed(64) keeps every request (its queue never fills), so the backlog only grows: ` +
+      `checkouts wait up to ${checkout.worstWait} ms and analytics pings up to ` +
+      `${analytics.worstWait} ms, and the last request is done at ${endedAt} ms, long after the ` +
+      `clients that sent them would have given up.`,
+  },
+  {
+    label: 'bufferFixed + ttl',
+    code: 'bufferFixed(64, consume, { ttl: 50 })',
+    operator: (consume, onDrop) => bufferFixed(64, consume, { ttl: 50, onDrop }),
+    explain: ({ byClass: { checkout, analytics }, endedAt }) =>
+      `With ttl: 50 no request starts more than 50 ms after it arrived: what could not start in ` +
+      `time is reported 'expired' instead of being served late, and the run ends at ${endedAt} ms. ` +
+      `But the queue does not know which requests matter: ${lost(checkout)} of the ` +
+      `${checkout.arrived} checkouts expire, with ${lost(analytics)} analytics pings.`,
+  },
+  {
+    label: 'bufferPriority + ttl',
+    code: 'bufferPriority(4, consume, { priority, ttl: 50 })',
+    operator: (consume, onDrop, priority) => bufferPriority(4, consume, { priority, ttl: 50, onDrop }),
+    explain: ({ byClass: { checkout, analytics } }) =>
+      `bufferPriority always starts a waiting checkout first. When its 4 places are full, an ` +
+      `arriving checkout sheds the oldest waiting analytics ping, and an arriving ping is shed ` +
+      `itself (nothing waiting ranks below it). All ${checkout.processed} checkouts are processed, ` +
+      `none waiting more than ${checkout.worstWait} ms; the spare time goes to ` +
+      `${analytics.processed} analytics pings, and the other ${lost(analytics)} are reported ` +
+      `'shed' (${analytics.dropped.shed ?? 0}) or 'expired' (${analytics.dropped.expired ?? 0}).`,
   },
 ];
