@@ -18,8 +18,8 @@ export type OverflowStrategy =
  *
  * - `'overflow'`: a bounded queue was full and its {@link OverflowStrategy} discarded it.
  * - `'rejected'`: a rate limit in police mode refused it.
- * - `'expired'`: reserved for time-to-live policies.
- * - `'shed'`: reserved for load-shedding policies.
+ * - `'expired'`: it waited longer than the operator's `ttl`.
+ * - `'shed'`: `bufferPriority` dropped it for a more important value.
  * - `'cleared'`: it was still waiting when the stream errored or was unsubscribed.
  */
 export type DropReason = 'overflow' | 'rejected' | 'expired' | 'shed' | 'cleared';
