@@ -77,7 +77,8 @@ const OPERATOR = 'bufferPriority';
 export function bufferPriority<T, R>(
   capacity: number | Observable<number>,
   project: (value: T, index: number) => ObservableInput<R>,
-  options: BufferPriorityOptions<NoInfer<T>, NoInfer<R>>,
+  // `priority` may tell the value type (as `project` does); the other callbacks never do.
+  options: BufferPriorityOptions<NoInfer<T>, NoInfer<R>> & { priority: (value: T) => number },
 ): OperatorFunction<T, R> {
   const knownKeys = [...BUFFER_OPTION_KEYS, 'priority'];
   checkOptions(OPERATOR, options, knownKeys, { required: true });
