@@ -86,7 +86,7 @@ const cases: Case[] = [
     name: 'pullFeedback',
     make: (o: never) => pullFeedback(NEVER, o),
     base: {},
-    keys: ['initialDemand', 'capacity', 'overflow', 'onDrop'],
+    keys: ['initialDemand', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop'],
     optional: true,
   },
   {
@@ -100,7 +100,7 @@ const cases: Case[] = [
     name: 'pullMap',
     make: (o: never) => pullMap([1], project, o),
     base: {},
-    keys: ['concurrency', 'ordered', 'demand$'],
+    keys: ['concurrency', 'ordered', 'demand$', 'onError'],
     optional: true,
   },
   {

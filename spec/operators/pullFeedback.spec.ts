@@ -755,3 +755,29 @@ describe('pullFeedback', () => {
     });
   });
 });
+
+describe('pullFeedback ttl', () => {
+  it('expires a value held longer than ttl; demand arriving at the deadline is used first', () => {
+    testScheduler().run(({ hot, expectObservable, flush }) => {
+      const drops = recordDrops<string>();
+      const source = hot(' -ab-------|');
+      const demand = hot(' -----1----', grants);
+      // a and b arrive at 1 and 2 with ttl 4: the demand at 5 takes a exactly at its deadline; b
+      // expires at 6.
+      expectObservable(source.pipe(pullFeedback(demand, { ttl: 4, onDrop: drops.onDrop }))).toBe('-----a----|');
+      flush();
+      expect(drops.drops).toEqual([['b', 'expired']]);
+    });
+  });
+
+  it('with ttl 0, a value that cannot pass at its arrival expires at that instant', () => {
+    testScheduler().run(({ hot, expectObservable, flush }) => {
+      const drops = recordDrops<string>();
+      const source = hot(' -a-b-|');
+      const demand = hot(' ---1--', grants);
+      expectObservable(source.pipe(pullFeedback(demand, { ttl: 0, onDrop: drops.onDrop }))).toBe('---b-|');
+      flush();
+      expect(drops.drops).toEqual([['a', 'expired']]);
+    });
+  });
+});

@@ -1,4 +1,19 @@
-import { defer, EMPTY, from, lastValueFrom, NEVER, Observable, of, Subject, take, tap, toArray } from 'rxjs';
+import {
+  BehaviorSubject,
+  defer,
+  EMPTY,
+  from,
+  lastValueFrom,
+  NEVER,
+  Observable,
+  of,
+  startWith,
+  Subject,
+  take,
+  tap,
+  throwError,
+  toArray,
+} from 'rxjs';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { pullMap } from 'rxjs-backpressure';
 import { errorShape, testScheduler, thrownBy } from '../helpers/marbles';
@@ -690,5 +705,107 @@ describe('pullMap misuse', () => {
       ),
     );
     expect(returned).toBe(1);
+  });
+});
+
+describe('pullMap concurrency that changes while the stream runs', () => {
+  it('pulls more at once when raised, and never cancels running work when lowered', () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ cold, flush }) => {
+      const concurrency = new BehaviorSubject(1);
+      const log: string[] = [];
+      const project = (v: string): Observable<string> => cold('----(x|)', { x: v });
+      const seen: string[] = [];
+      pullMap(logged(['a', 'b', 'c', 'd', 'e'], scheduler, log), project, { concurrency }).subscribe({
+        next: (v) => seen.push(`${v}@${String(scheduler.now())}`),
+        complete: () => seen.push(`|@${String(scheduler.now())}`),
+      });
+      // a alone until 2; then 3 at once: b and c start at 2; a ends at 4 and d takes its slot; at 5
+      // the limit drops to 1: when b and c end at 6, nothing starts (d still runs); e starts when d
+      // ends at 8.
+      cold('--x--y').subscribe((v) => concurrency.next(v === 'x' ? 3 : 1));
+      flush();
+      expect(log).toEqual(['pull a @0', 'pull b @2', 'pull c @2', 'pull d @4', 'pull e @8', 'done @12']);
+      expect(seen).toEqual(['a@4', 'b@6', 'c@6', 'd@8', 'e@12', '|@12']);
+    });
+  });
+
+  it('errors when the Observable does not emit at once, or emits an invalid value', () => {
+    const seen: unknown[] = [];
+    pullMap([1], (v) => of(v), { concurrency: new Subject<number>() }).subscribe({
+      error: (e: unknown) => seen.push(e),
+    });
+    const bad = new BehaviorSubject(1);
+    pullMap([1, 2], (v) => NEVER.pipe(startWith(v)), { concurrency: bad }).subscribe({
+      error: (e: unknown) => seen.push(e),
+    });
+    bad.next(0);
+    expect(seen).toEqual([
+      new TypeError(
+        'pullMap: the `concurrency` Observable must emit its first value synchronously on subscription (a BehaviorSubject, of(n), or startWith(n))',
+      ),
+      new RangeError('pullMap: `concurrency` must be a positive integer or Infinity, got 0 (number)'),
+    ]);
+    expect(bad.observed).toBe(false);
+  });
+});
+
+describe('pullMap onError', () => {
+  const failing = (v: number): Observable<number> =>
+    v % 2 === 0 ? throwError(() => new Error(`bad ${String(v)}`)) : of(v);
+
+  it("'continue' frees the slot and goes on", async () => {
+    const out = await lastValueFrom(
+      pullMap([1, 2, 3, 4, 5], failing, { onError: 'continue' }).pipe(toArray()),
+    );
+    expect(out).toEqual([1, 3, 5]);
+  });
+
+  it('a fallback is emitted in place of the failed work', async () => {
+    const out = await lastValueFrom(
+      pullMap([1, 2, 3], failing, { onError: (_err, v) => of(-v), ordered: true, concurrency: 2 }).pipe(
+        toArray(),
+      ),
+    );
+    expect(out).toEqual([1, -2, 3]);
+  });
+
+  it('a failing fallback errors the output, and a throwing project errors it whatever onError says', async () => {
+    await expect(
+      lastValueFrom(pullMap([2], failing, { onError: () => throwError(() => new Error('fallback failed')) })),
+    ).rejects.toThrow('fallback failed');
+    await expect(
+      lastValueFrom(
+        pullMap(
+          [1],
+          () => {
+            throw new Error('bug');
+          },
+          { onError: 'continue' },
+        ),
+      ),
+    ).rejects.toThrow('bug');
+    expect(() => pullMap([1], failing, { onError: 'ignore' as never })).toThrow(
+      new RangeError(
+        "pullMap: `onError` must be 'error', 'continue' or a function (error, value) => fallback, got \"ignore\" (string)",
+      ),
+    );
+  });
+
+  it('with concurrency, a failed inner frees its slot exactly once', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const work: Record<string, Observable<string>> = {
+        a: cold('--#'),
+        b: cold('----(b|)'),
+        c: cold('-(c|)'),
+        d: cold('-(d|)'),
+      };
+      const result = pullMap(['a', 'b', 'c', 'd'], (v) => work[v] as Observable<string>, {
+        concurrency: 2,
+        onError: 'continue',
+      });
+      // a fails at 2 (c starts), c ends at 3 (d starts), d ends at 4 with b.
+      expectObservable(result).toBe('---c(bd|)');
+    });
   });
 });

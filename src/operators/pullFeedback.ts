@@ -1,4 +1,4 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { GatedQueue } from '../internal/GatedQueue.js';
 import * as check from '../internal/validate.js';
@@ -21,7 +21,18 @@ export interface PullFeedbackOptions<T> {
    * @default 'drop-incoming'
    */
   overflow?: OverflowStrategy;
-  /** Called once for every discarded value: `'overflow'` or `'cleared'`. */
+  /**
+   * The longest a value may be held waiting for demand, in ms (a finite number >= 0, or `Infinity`).
+   * A value still held after the releases of the instant `arrival + ttl` is reported `'expired'`.
+   * @default Infinity
+   */
+  ttl?: number;
+  /**
+   * Where a finite `ttl` reads time and schedules its one expiry action.
+   * @default asyncScheduler (virtual under `TestScheduler.run` and `withVirtualTime`)
+   */
+  scheduler?: SchedulerLike;
+  /** Called once for every discarded value: `'overflow'`, `'expired'` or `'cleared'`. */
   onDrop?: OnDrop<T>;
 }
 
@@ -79,11 +90,20 @@ export function pullFeedback<T>(
   options?: PullFeedbackOptions<NoInfer<T>>,
 ): MonoTypeOperatorFunction<T> {
   check.observable(OPERATOR, 'demand$', demand$);
-  check.options(OPERATOR, options, ['initialDemand', 'capacity', 'overflow', 'onDrop']);
-  const { initialDemand = 0, capacity = Infinity, overflow = 'drop-incoming', onDrop } = options ?? {};
+  check.options(OPERATOR, options, ['initialDemand', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop']);
+  const {
+    initialDemand = 0,
+    capacity = Infinity,
+    overflow = 'drop-incoming',
+    ttl = Infinity,
+    scheduler,
+    onDrop,
+  } = options ?? {};
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'initialDemand', initialDemand);
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);
   check.overflowStrategy(OPERATOR, overflow);
+  check.nonNegativeOrInfinity(OPERATOR, 'ttl', ttl);
+  check.scheduler(OPERATOR, scheduler);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
 
   return (source) =>
@@ -91,7 +111,7 @@ export function pullFeedback<T>(
       const demand = new Demand(initialDemand);
       const queue = new GatedQueue<T>(
         destination,
-        { operator: OPERATOR, capacity, overflow, onDrop },
+        { operator: OPERATOR, capacity, overflow, onDrop, ttl, scheduler },
         {
           canRelease: () => demand.available,
           admit: () => {

@@ -1,19 +1,31 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import type { OnInnerError } from '../internal/bufferInternals.js';
+import { checkLimit, watchLimit } from '../internal/limits.js';
 import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
 import { RingQueue } from '../internal/RingQueue.js';
 import { toObservable } from '../internal/toObservable.js';
 import * as check from '../internal/validate.js';
 
 /** Options of {@link pullMap}. */
-export interface PullMapOptions {
+export interface PullMapOptions<T = never, R = never> {
   /**
    * Values being worked on at once: pulled from the input and not yet fully delivered downstream.
-   * A positive integer or `Infinity`.
+   * A positive integer or `Infinity`, or an Observable of them that changes the limit while the
+   * stream runs (it must emit at once on subscription): raising it pulls more at once, lowering it
+   * never cancels running work (a freed slot pulls again only below the new limit).
    * @default 1
    */
-  concurrency?: number;
+  concurrency?: number | Observable<number>;
+  /**
+   * What failed work does: `'error'` errors the output; `'continue'` swallows the error, frees the
+   * slot and goes on; a function `(error, value) => fallback` emits the fallback's values in place of
+   * the failed work's (if the fallback errors, the output errors). A throwing `project` errors the
+   * output whatever this says.
+   * @default 'error'
+   */
+  onError?: OnInnerError<T, R>;
   /**
    * `true`: results come out in input order (a result waits for those of earlier values).
    * `false`: results come out as the work produces them, like `mergeMap`.
@@ -81,19 +93,21 @@ interface Slot<R> {
  * @see {@link writeTo} to end such a pipeline in a Node.js Writable, honouring its backpressure.
  * @param input An `Iterable` or `AsyncIterable` (arrays, generators, async generators, Node Readables).
  * @param project The async work per value; returns any `ObservableInput`. `index` counts input values.
- * @param options `concurrency` (default 1), `ordered` (default false), `demand$`.
+ * @param options `concurrency` (default 1), `ordered` (default false), `demand$`, `onError` (default
+ *   `'error'`).
  * @return An Observable of the results.
  */
 export function pullMap<T, R>(
   input: PullInput<T>,
   project: (value: T, index: number) => ObservableInput<R>,
-  options?: PullMapOptions,
+  options?: PullMapOptions<NoInfer<T>, NoInfer<R>>,
 ): Observable<R> {
   checkPullInput(OPERATOR, input);
   check.isFunction(OPERATOR, 'project', project);
-  check.options(OPERATOR, options, ['concurrency', 'ordered', 'demand$']);
-  const { concurrency = 1, ordered = false, demand$ } = options ?? {};
-  check.positiveIntegerOrInfinity(OPERATOR, 'concurrency', concurrency);
+  check.options(OPERATOR, options, ['concurrency', 'ordered', 'demand$', 'onError']);
+  const { concurrency = 1, ordered = false, demand$, onError = 'error' } = options ?? {};
+  checkLimit(OPERATOR, 'concurrency', concurrency, check.positiveIntegerOrInfinity);
+  check.onInnerError(OPERATOR, onError);
   check.optionalBoolean(OPERATOR, 'ordered', ordered);
   if (demand$ !== undefined) check.observable(OPERATOR, 'demand$', demand$);
 
@@ -120,12 +134,30 @@ export function pullMap<T, R>(
 
     /** Pulls owed to freed slots while downstream demand was exhausted (only with `demand$`). */
     let owedPulls = 0;
-    const freeSlot = (): void => {
-      active--;
+    /** Values asked of the input and not yet delivered by it. */
+    let pulling = 0;
+    /** The concurrency limit in force. */
+    let limit = 1;
+    /** Pulls as many values as free slots allow (or owes them while downstream demand is exhausted). */
+    const topUp = (): void => {
+      const room = limit - active - pulling - owedPulls;
+      if (!(room > 0)) {
+        // A lowered limit: forget pulls owed beyond it (nothing pulled is ever dropped).
+        if (room < 0) owedPulls = Math.max(0, owedPulls + room);
+        return;
+      }
       // With downstream demand, a freed slot pulls only while the consumer still asks for results:
       // a consumer that stops asking (writeTo waiting for 'drain') stops the pulling at once.
-      if (demand.available) puller.request(1);
-      else owedPulls++;
+      if (demand.available) {
+        pulling += room;
+        puller.request(room);
+      } else {
+        owedPulls += room;
+      }
+    };
+    const freeSlot = (): void => {
+      active--;
+      topUp();
     };
 
     /** Emits what demand allows and frees finished slots, in one iterative loop. */
@@ -167,6 +199,7 @@ export function pullMap<T, R>(
     };
 
     const start = (value: T): void => {
+      pulling--;
       active++;
       const slot: Slot<R> = { results: undefined, pending: 0, done: false };
       if (ordered) slots.push(slot);
@@ -177,6 +210,16 @@ export function pullMap<T, R>(
         fail(err);
         return;
       }
+      run(work, slot, value, onError);
+    };
+
+    /** Runs a value's work (or, after it failed, its fallback) in the value's slot. */
+    const run = (work: Observable<R>, slot: Slot<R>, value: T, whenFailed: OnInnerError<T, R>): void => {
+      const finish = (): void => {
+        slot.done = true;
+        if (!ordered && slot.pending === 0) freeSlot();
+        flush();
+      };
       work.subscribe(
         new OperatorSubscriber<R>(destination, {
           next: (result) => {
@@ -189,12 +232,24 @@ export function pullMap<T, R>(
             }
             flush();
           },
-          error: fail,
-          complete: () => {
-            slot.done = true;
-            if (!ordered && slot.pending === 0) freeSlot();
-            flush();
+          error: (err) => {
+            if (whenFailed === 'error') {
+              fail(err);
+            } else if (whenFailed === 'continue') {
+              finish();
+            } else {
+              let fallback: Observable<R>;
+              try {
+                fallback = toObservable(OPERATOR, whenFailed(err, value), '`onError`');
+              } catch (thrown) {
+                fail(thrown);
+                return;
+              }
+              // A failing fallback errors the output.
+              run(fallback, slot, value, 'error');
+            }
           },
+          complete: finish,
         }),
       );
     };
@@ -222,6 +277,7 @@ export function pullMap<T, R>(
           if (owedPulls > 0 && demand.available) {
             const owed = owedPulls;
             owedPulls = 0;
+            pulling += owed;
             puller.request(owed);
           }
           flush();
@@ -233,6 +289,23 @@ export function pullMap<T, R>(
         },
       );
     }
-    if (!isClosed()) puller.request(concurrency);
+    if (isClosed()) return;
+    const initial = watchLimit(
+      OPERATOR,
+      'concurrency',
+      concurrency,
+      check.positiveIntegerOrInfinity,
+      destination,
+      (n) => {
+        limit = n;
+        topUp();
+      },
+      fail,
+    );
+    if (initial === undefined) return;
+    limit = initial;
+    // The first pulls do not wait for downstream demand: the work may start before results are asked for.
+    pulling += limit;
+    puller.request(limit);
   });
 }
