@@ -34,6 +34,10 @@ export type { PullInput } from './internal/puller.js';
 export { writeTo } from './operators/writeTo.js';
 export type { WritableLike, WriteToOptions } from './operators/writeTo.js';
 
+// Monitoring
+export { FlowMeter, isFlowMeter } from './monitoring/FlowMeter.js';
+export type { Distribution, FlowDrop, FlowMeterOptions, FlowSnapshot } from './monitoring/FlowMeter.js';
+
 // Virtual-time schedulers (test helpers for dropped values live in 'rxjs-backpressure/testing')
 export { ManualTimeScheduler } from './schedulers/ManualTimeScheduler.js';
 export type { ManualTimeSchedulerOptions } from './schedulers/ManualTimeScheduler.js';

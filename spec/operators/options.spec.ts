@@ -34,7 +34,7 @@ interface Case {
   optional: boolean;
 }
 
-const bufferKeys = ['concurrency', 'onDrop', 'delayError', 'ttl', 'scheduler', 'onError'];
+const bufferKeys = ['concurrency', 'onDrop', 'delayError', 'ttl', 'scheduler', 'onError', 'meter'];
 const cases: Case[] = [
   ...(
     [
@@ -72,6 +72,7 @@ const cases: Case[] = [
       'ttl',
       'scheduler',
       'onDrop',
+      'meter',
     ],
     optional: false,
   },
@@ -79,35 +80,35 @@ const cases: Case[] = [
     name: 'leakyBucket',
     make: (o: never) => leakyBucket(o),
     base: { interval: 10 },
-    keys: ['interval', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop'],
+    keys: ['interval', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop', 'meter'],
     optional: false,
   },
   {
     name: 'pullFeedback',
     make: (o: never) => pullFeedback(NEVER, o),
     base: {},
-    keys: ['initialDemand', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop'],
+    keys: ['initialDemand', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop', 'meter'],
     optional: true,
   },
   {
     name: 'pullFrom',
     make: (o: never) => pullFrom([1], NEVER, o),
     base: {},
-    keys: ['initialDemand'],
+    keys: ['initialDemand', 'meter'],
     optional: true,
   },
   {
     name: 'pullMap',
     make: (o: never) => pullMap([1], project, o),
     base: {},
-    keys: ['concurrency', 'ordered', 'demand$', 'onError'],
+    keys: ['concurrency', 'ordered', 'demand$', 'onError', 'meter'],
     optional: true,
   },
   {
     name: 'writeTo',
     make: (o: never) => writeTo(sink(), () => EMPTY, o),
     base: {},
-    keys: ['end', 'requireDemand'],
+    keys: ['end', 'requireDemand', 'meter'],
     optional: true,
   },
 ];
@@ -171,7 +172,7 @@ describe.each(cases)('$name options', ({ name, make, base, keys, optional }) => 
 it('reads the example from the issue: `concurency` is refused with a hint', () => {
   expect(() => bufferFixed(10, project, { concurency: 4 } as never)).toThrow(
     new TypeError(
-      'bufferFixed: unknown option `concurency` (did you mean `concurrency`?); known: `concurrency`, `onDrop`, `delayError`, `ttl`, `scheduler`, `onError`',
+      'bufferFixed: unknown option `concurency` (did you mean `concurrency`?); known: `concurrency`, `onDrop`, `delayError`, `ttl`, `scheduler`, `onError`, `meter`',
     ),
   );
 });

@@ -7,6 +7,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { BufferOverflowError } from '../errors.js';
+import type { FlowProbe } from '../monitoring/FlowMeter.js';
 import { SubscriptionClock } from './clock.js';
 import type { DropReason, OnDrop, OverflowStrategy } from '../types.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
@@ -93,6 +94,8 @@ export interface GatedQueueSettings<T> {
    * `'rejected'` and errors the output.
    */
   rank?: (value: T) => number;
+  /** Tells a meter what happens (see `FlowMeter`); detached at teardown. */
+  probe?: FlowProbe;
 }
 
 /**
@@ -133,6 +136,10 @@ export class GatedQueue<T> {
   private readonly scheduler: SchedulerLike;
   /** Reads `scheduler`'s time (only with a finite `ttl`), failing the stream if it goes backwards. */
   private readonly clock: SubscriptionClock | undefined;
+  /** The meter's probe for this subscription, if any. */
+  private readonly probe: FlowProbe | undefined;
+  /** Values waiting, as last told to the meter. */
+  private meteredWaiting = 0;
   /** The expiry action while one is scheduled. */
   private expiry: Subscription | undefined;
   private nextIndex = 0;
@@ -152,7 +159,9 @@ export class GatedQueue<T> {
     this.capacity = settings.capacity;
     this.ttl = settings.ttl ?? Infinity;
     this.scheduler = settings.scheduler ?? asyncScheduler;
-    const timed = this.ttl !== Infinity;
+    this.probe = settings.probe;
+    // Arrival times are kept for expiry, and for the meter's wait times.
+    const timed = this.ttl !== Infinity || this.probe !== undefined;
     if (timed) {
       this.clock = settings.clock ?? new SubscriptionClock(settings.operator, this.scheduler);
       this.clock.now();
@@ -167,12 +176,26 @@ export class GatedQueue<T> {
       // must not reach a queue that can neither release nor report it (as in `fail`).
       this.source?.unsubscribe();
       this.clear();
+      this.probe?.detach();
     });
   }
 
   /** Values waiting. */
   get length(): number {
     return this.queue.length;
+  }
+
+  /** The limit on waiting values in force. */
+  get capacityLimit(): number {
+    return this.capacity;
+  }
+
+  /**
+   * The subscription's time on the operator's scheduler, through the clock guard; only when the
+   * engine keeps time (a finite `ttl`, or a meter). `NaN` once the clock went backwards.
+   */
+  time(): number {
+    return this.now();
   }
 
   /** True once the output has terminated or been unsubscribed. */
@@ -212,6 +235,7 @@ export class GatedQueue<T> {
   /** A value from the source. */
   push(value: T): void {
     if (this.closed) return;
+    this.probe?.received();
     const index = this.nextIndex++;
     const { gate, queue } = this;
     let cost = 1;
@@ -240,6 +264,7 @@ export class GatedQueue<T> {
           // Fast path: nothing waits and the gate is open.
           this.draining = ownsDrain = true;
           gate.admit(cost);
+          this.probe?.released(0);
           gate.release(value, index, cost);
           this.draining = ownsDrain = false;
           this.drain();
@@ -285,6 +310,11 @@ export class GatedQueue<T> {
 
   /** Releases waiting values while the gate lets them through; then completes if all is done. */
   drain(): void {
+    this.drainQueue();
+    if (this.probe) this.syncWaiting();
+  }
+
+  private drainQueue(): void {
     if (this.draining || this.closed) return;
     const { queue, gate, ttl } = this;
     this.draining = true;
@@ -295,6 +325,7 @@ export class GatedQueue<T> {
       while (!this.isStopped()) {
         if (admitted.length > 0) {
           const next = admitted.shift();
+          this.probe?.released(0);
           gate.release(next.value, next.index, next.cost);
         } else if (queue.length === 0) {
           break;
@@ -305,6 +336,10 @@ export class GatedQueue<T> {
           // Its deadline passed before the expiry action could run (a late timer): never release it.
           this.report(queue.shift(), 'expired');
         } else if (gate.canRelease(queue.headCost())) {
+          if (this.probe) {
+            if (Number.isNaN(now)) now = this.now();
+            this.probe.released(now - queue.headArrival());
+          }
           const value = queue.shift();
           const { takenIndex, takenCost } = queue;
           gate.admit(takenCost);
@@ -371,7 +406,17 @@ export class GatedQueue<T> {
   /** Reports a value that is not released (`onDrop`); a throwing `onDrop` errors the stream. */
   report(value: T, reason: DropReason): void {
     const { onDrop } = this.settings;
-    if (onDrop) onDrop(value, reason);
+    const { probe } = this;
+    if (!probe) {
+      if (onDrop) onDrop(value, reason);
+      return;
+    }
+    try {
+      if (onDrop) onDrop(value, reason);
+    } finally {
+      // Counted (and told to drops$) after onDrop, even when onDrop throws: the value is gone.
+      probe.dropped(value, reason);
+    }
   }
 
   private reportThenFail(value: T, reason: DropReason, err: unknown): void {
@@ -413,7 +458,7 @@ export class GatedQueue<T> {
   private offer(value: T, index: number, cost: number, rank: number): void {
     const { queue, settings } = this;
     let arrival = 0;
-    if (this.ttl !== Infinity) {
+    if (this.clock) {
       arrival = this.now();
       if (Number.isNaN(arrival)) {
         this.reportThenFail(value, 'cleared', this.clockError());
@@ -532,6 +577,7 @@ export class GatedQueue<T> {
       this.fail(err);
       return;
     }
+    if (this.probe) this.syncWaiting();
     if (queue.length > 0) {
       // The same action again, unless a drain above found the queue empty and cancelled it.
       if (this.expiry === action && !action.closed) {
@@ -565,9 +611,23 @@ export class GatedQueue<T> {
     this.admitted.drainTo((entry) => {
       this.reportQuietly(entry.value, 'cleared');
     });
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0) {
+      if (this.probe) this.syncWaiting();
+      return;
+    }
     this.queue.drainTo((value) => {
       this.reportQuietly(value, 'cleared');
     });
+    if (this.probe) this.syncWaiting();
+  }
+
+  /** Tells the meter how many values wait now (the queue and the admitted ones). */
+  private syncWaiting(): void {
+    const n = this.queue.length + this.admitted.length;
+    const delta = n - this.meteredWaiting;
+    if (delta !== 0) {
+      this.meteredWaiting = n;
+      (this.probe as FlowProbe).waiting(delta);
+    }
   }
 }

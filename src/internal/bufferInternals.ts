@@ -2,6 +2,7 @@ import { Observable, type ObservableInput, type OperatorFunction, type Scheduler
 import type { OnDrop } from '../types.js';
 import { GatedQueue, type EngineOverflow } from './GatedQueue.js';
 import { checkLimit, watchLimit, type Limit } from './limits.js';
+import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { toObservable } from './toObservable.js';
 import * as check from './validate.js';
@@ -53,6 +54,8 @@ export interface BufferOptions<T, R = never> {
    * @default 'error'
    */
   onError?: OnInnerError<T, R>;
+  /** Counts what flows through this operator (see {@link FlowMeter}). */
+  meter?: FlowMeter;
 }
 
 /** The keys of {@link BufferOptions}. */
@@ -63,6 +66,7 @@ export const BUFFER_OPTION_KEYS: readonly string[] = [
   'ttl',
   'scheduler',
   'onError',
+  'meter',
 ];
 
 /** What the buffers vary: the overflow handling, and for `bufferPriority` the rank of each value. */
@@ -90,6 +94,7 @@ export function createBufferOperator<T, R>(
     ttl = Infinity,
     scheduler,
     onError = 'error',
+    meter,
   } = options ?? {};
   checkLimit(operator, 'concurrency', concurrency, check.positiveIntegerOrInfinity);
   check.optionalFunction(operator, 'onDrop', onDrop);
@@ -97,14 +102,18 @@ export function createBufferOperator<T, R>(
   check.nonNegativeOrInfinity(operator, 'ttl', ttl);
   check.scheduler(operator, scheduler);
   check.onInnerError(operator, onError);
+  checkMeter(operator, meter);
 
   return (source) =>
     new Observable<R>((destination) => {
       let active = 0;
       let limit = 1;
+      const probe = meter
+        ? attachMeter(meter, { capacity: () => queue.capacityLimit, concurrency: () => limit })
+        : undefined;
       const queue: GatedQueue<T> = new GatedQueue<T>(
         destination,
-        { operator, capacity: 0, overflow, onDrop, delayError, ttl, scheduler, rank },
+        { operator, capacity: 0, overflow, onDrop, delayError, ttl, scheduler, rank, probe },
         {
           canRelease: () => active < limit,
           busy: () => active > 0,
@@ -116,7 +125,7 @@ export function createBufferOperator<T, R>(
               active--;
               queue.drain();
             };
-            subscribeInner(toObservable(operator, project(value, index)), value, done);
+            subscribeInner(toObservable(operator, project(value, index)), value, done, onError);
           },
         },
       );
@@ -124,41 +133,50 @@ export function createBufferOperator<T, R>(
         queue.fail(err);
       };
 
-      /** Runs one inner (or its fallback); `done` is called once, when the slot frees. */
-      const subscribeInner = (inner: Observable<R>, value: T, done: () => void): void => {
-        inner.subscribe(
-          new OperatorSubscriber<R>(destination, {
-            next: (result) => {
-              destination.next(result);
-            },
-            error: (err) => {
-              if (onError === 'error') {
-                queue.fail(err);
-              } else if (onError === 'continue') {
-                done();
-              } else {
-                // The fallback runs in the failed work's slot; if it fails too, the output fails.
-                let fallback: Observable<R>;
-                try {
-                  fallback = toObservable(operator, onError(err, value), '`onError`');
-                } catch (thrown) {
-                  queue.fail(thrown);
-                  return;
-                }
-                fallback.subscribe(
-                  new OperatorSubscriber<R>(destination, {
-                    next: (result) => {
-                      destination.next(result);
-                    },
-                    error: fail,
-                    complete: done,
-                  }),
-                );
+      /**
+       * Runs one inner (or, after it failed, its fallback) in a slot; `done` is called once, when the
+       * slot frees. The meter sees each run start and end (a fallback is a run of its own).
+       */
+      const subscribeInner = (
+        inner: Observable<R>,
+        value: T,
+        done: () => void,
+        whenFailed: OnInnerError<T, R>,
+      ): void => {
+        const startedAt = probe ? queue.time() : 0;
+        probe?.started();
+        const end = (outcome: 'completed' | 'failed'): void => {
+          probe?.ended(queue.time() - startedAt, outcome);
+        };
+        const subscriber = new OperatorSubscriber<R>(destination, {
+          next: (result) => {
+            destination.next(result);
+          },
+          error: (err) => {
+            if (probe) end('failed');
+            if (whenFailed === 'error') {
+              queue.fail(err);
+            } else if (whenFailed === 'continue') {
+              done();
+            } else {
+              // The fallback runs in the failed work's slot; if it fails too, the output fails.
+              let fallback: Observable<R>;
+              try {
+                fallback = toObservable(operator, whenFailed(err, value), '`onError`');
+              } catch (thrown) {
+                queue.fail(thrown);
+                return;
               }
-            },
-            complete: done,
-          }),
-        );
+              subscribeInner(fallback, value, done, 'error');
+            }
+          },
+          complete: () => {
+            if (probe) end('completed');
+            done();
+          },
+        });
+        // An inner cancelled by teardown is not sampled: detaching the probe returns `running` to 0.
+        inner.subscribe(subscriber);
       };
 
       const initialCapacity = watchLimit(

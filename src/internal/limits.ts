@@ -17,8 +17,9 @@ export function checkLimit(operator: string, option: string, value: unknown, che
 
 /**
  * Reads a limit for one subscription. A number is returned as it is. An Observable is subscribed (on
- * behalf of `destination`, so teardown unsubscribes it) and must emit synchronously: its first value
- * is returned, later ones go to `change` as they come, each checked like the number form. A value
+ * behalf of `destination`, so teardown unsubscribes it) and must emit synchronously: the last value it
+ * emits during `subscribe` is returned, later ones go to `change` as they come, each checked like the
+ * number form. A value
  * that fails the check, an error of the Observable, or an Observable that does not emit at once goes
  * to `fail` (and the result is `undefined`: the output is failing). Completion keeps the last value.
  */
@@ -32,8 +33,15 @@ export function watchLimit(
   fail: (err: unknown) => void,
 ): number | undefined {
   if (typeof limit === 'number') return limit;
-  /** Written by the subscriber, read after `subscribe` returns. */
-  const state: { initial: number | undefined; failed: boolean } = { initial: undefined, failed: false };
+  /**
+   * Written by the subscriber, read after `subscribe` returns: values emitted during `subscribe`
+   * (a `startWith` before a `BehaviorSubject`, say) only set the initial value, the last one wins.
+   */
+  const state: { initial: number | undefined; failed: boolean; subscribing: boolean } = {
+    initial: undefined,
+    failed: false,
+    subscribing: true,
+  };
   const onFail = (err: unknown): void => {
     state.failed = true;
     fail(err);
@@ -48,7 +56,7 @@ export function watchLimit(
           onFail(err);
           return;
         }
-        if (state.initial === undefined) state.initial = value;
+        if (state.subscribing) state.initial = value;
         else change(value);
       },
       error: onFail,
@@ -57,6 +65,7 @@ export function watchLimit(
       },
     }),
   );
+  state.subscribing = false;
   if (state.failed) return undefined;
   if (state.initial === undefined) {
     fail(

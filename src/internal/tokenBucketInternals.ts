@@ -9,6 +9,7 @@ import {
 import { BufferOverflowError, RateLimitExceededError } from '../errors.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 import { SubscriptionClock } from './clock.js';
+import { attachMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import { GatedQueue } from './GatedQueue.js';
 import { watchLimit, type Limit, type LimitCheck } from './limits.js';
 import * as check from './validate.js';
@@ -46,6 +47,7 @@ export interface TokenBucketSettings<T> {
   ttl: number;
   scheduler: SchedulerLike | undefined;
   onDrop: OnDrop<T> | undefined;
+  meter: FlowMeter | undefined;
 }
 
 /** Milliseconds per token; a RangeError when the parameters make it, or a full bucket's worth, overflow. */
@@ -230,6 +232,12 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
           ttl,
           scheduler,
           clock,
+          probe: settings.meter
+            ? attachMeter(settings.meter, {
+                capacity: () => (queue as GatedQueue<T>).capacityLimit,
+                tokens: () => Math.max(0, tokensAt(now())),
+              })
+            : undefined,
           dropReason: mode === 'police' ? 'rejected' : 'overflow',
           overflowError: (value, c) => {
             // A clock that went backwards explains the refusal better than the limit does.

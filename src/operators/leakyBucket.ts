@@ -1,5 +1,6 @@
 import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
 import { checkLimit } from '../internal/limits.js';
+import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import { createTokenBucket } from '../internal/tokenBucketInternals.js';
 import * as check from '../internal/validate.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
@@ -37,6 +38,8 @@ export interface LeakyBucketOptions<T> {
   scheduler?: SchedulerLike;
   /** Called once for every discarded value: `'overflow'`, `'expired'` or `'cleared'`. */
   onDrop?: OnDrop<T>;
+  /** Counts what flows through this operator, with the tokens available (see {@link FlowMeter}). */
+  meter?: FlowMeter;
 }
 
 const OPERATOR = 'leakyBucket';
@@ -74,9 +77,14 @@ const OPERATOR = 'leakyBucket';
  * @return An operator emitting the source's values at most once per `interval`.
  */
 export function leakyBucket<T>(options: LeakyBucketOptions<NoInfer<T>>): MonoTypeOperatorFunction<T> {
-  check.options(OPERATOR, options, ['interval', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop'], {
-    required: true,
-  });
+  check.options(
+    OPERATOR,
+    options,
+    ['interval', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop', 'meter'],
+    {
+      required: true,
+    },
+  );
   const {
     interval,
     capacity = Infinity,
@@ -84,6 +92,7 @@ export function leakyBucket<T>(options: LeakyBucketOptions<NoInfer<T>>): MonoTyp
     ttl = Infinity,
     scheduler,
     onDrop,
+    meter,
   } = options;
   checkLimit(OPERATOR, 'interval', interval, check.finiteNonNegative);
   checkLimit(OPERATOR, 'capacity', capacity, check.nonNegativeIntegerOrInfinity);
@@ -91,6 +100,7 @@ export function leakyBucket<T>(options: LeakyBucketOptions<NoInfer<T>>): MonoTyp
   check.nonNegativeOrInfinity(OPERATOR, 'ttl', ttl);
   check.scheduler(OPERATOR, scheduler);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
+  checkMeter(OPERATOR, meter);
 
   return createTokenBucket<T>({
     operator: OPERATOR,
@@ -106,5 +116,6 @@ export function leakyBucket<T>(options: LeakyBucketOptions<NoInfer<T>>): MonoTyp
     ttl,
     scheduler,
     onDrop,
+    meter,
   });
 }

@@ -1,6 +1,7 @@
 import { Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { GatedQueue } from '../internal/GatedQueue.js';
+import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import * as check from '../internal/validate.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 
@@ -34,6 +35,8 @@ export interface PullFeedbackOptions<T> {
   scheduler?: SchedulerLike;
   /** Called once for every discarded value: `'overflow'`, `'expired'` or `'cleared'`. */
   onDrop?: OnDrop<T>;
+  /** Counts what flows through this operator (see {@link FlowMeter}). */
+  meter?: FlowMeter;
 }
 
 const OPERATOR = 'pullFeedback';
@@ -90,7 +93,15 @@ export function pullFeedback<T>(
   options?: PullFeedbackOptions<NoInfer<T>>,
 ): MonoTypeOperatorFunction<T> {
   check.observable(OPERATOR, 'demand$', demand$);
-  check.options(OPERATOR, options, ['initialDemand', 'capacity', 'overflow', 'ttl', 'scheduler', 'onDrop']);
+  check.options(OPERATOR, options, [
+    'initialDemand',
+    'capacity',
+    'overflow',
+    'ttl',
+    'scheduler',
+    'onDrop',
+    'meter',
+  ]);
   const {
     initialDemand = 0,
     capacity = Infinity,
@@ -98,12 +109,14 @@ export function pullFeedback<T>(
     ttl = Infinity,
     scheduler,
     onDrop,
+    meter,
   } = options ?? {};
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'initialDemand', initialDemand);
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);
   check.overflowStrategy(OPERATOR, overflow);
   check.nonNegativeOrInfinity(OPERATOR, 'ttl', ttl);
   check.scheduler(OPERATOR, scheduler);
+  checkMeter(OPERATOR, meter);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
 
   return (source) =>
@@ -111,7 +124,15 @@ export function pullFeedback<T>(
       const demand = new Demand(initialDemand);
       const queue = new GatedQueue<T>(
         destination,
-        { operator: OPERATOR, capacity, overflow, onDrop, ttl, scheduler },
+        {
+          operator: OPERATOR,
+          capacity,
+          overflow,
+          onDrop,
+          ttl,
+          scheduler,
+          probe: meter ? attachMeter(meter, { capacity: () => capacity }) : undefined,
+        },
         {
           canRelease: () => demand.available,
           admit: () => {

@@ -2,6 +2,7 @@ import { Observable, type Observable as ObservableType } from 'rxjs';
 import { subscribeToDemand } from '../internal/demand.js';
 import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
 import * as check from '../internal/validate.js';
+import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 
 /** Options of {@link pullFrom}. */
 export interface PullFromOptions {
@@ -10,6 +11,8 @@ export interface PullFromOptions {
    * @default 0
    */
   initialDemand?: number;
+  /** Counts the values pulled and passed on (see {@link FlowMeter}); nothing ever waits here. */
+  meter?: FlowMeter;
 }
 
 const OPERATOR = 'pullFrom';
@@ -71,13 +74,19 @@ export function pullFrom<T>(
 ): Observable<T> {
   checkPullInput(OPERATOR, input);
   check.observable(OPERATOR, 'demand$', demand$);
-  check.options(OPERATOR, options, ['initialDemand']);
-  const { initialDemand = 0 } = options ?? {};
+  check.options(OPERATOR, options, ['initialDemand', 'meter']);
+  const { initialDemand = 0, meter } = options ?? {};
+  checkMeter(OPERATOR, meter);
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'initialDemand', initialDemand);
 
   return new Observable<T>((destination) => {
+    const probe = meter ? attachMeter(meter, {}) : undefined;
     const puller = new Puller<T>(OPERATOR, input, {
       next: (value) => {
+        if (probe) {
+          probe.received();
+          probe.released(0);
+        }
         destination.next(value);
       },
       complete: () => {
@@ -89,6 +98,7 @@ export function pullFrom<T>(
     });
     destination.add(() => {
       puller.cancel();
+      probe?.detach();
     });
     /** `initialDemand` counts even when `demand$` completes at once, so an early end waits for it. */
     let started = false;

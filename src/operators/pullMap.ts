@@ -3,6 +3,7 @@ import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import type { OnInnerError } from '../internal/bufferInternals.js';
 import { checkLimit, watchLimit } from '../internal/limits.js';
+import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
 import { RingQueue } from '../internal/RingQueue.js';
 import { toObservable } from '../internal/toObservable.js';
@@ -26,6 +27,11 @@ export interface PullMapOptions<T = never, R = never> {
    * @default 'error'
    */
   onError?: OnInnerError<T, R>;
+  /**
+   * Counts what flows through this operator (see {@link FlowMeter}): values pulled (received and
+   * released to `project` at once), the work running and how long it took (on the meter's scheduler).
+   */
+  meter?: FlowMeter;
   /**
    * `true`: results come out in input order (a result waits for those of earlier values).
    * `false`: results come out as the work produces them, like `mergeMap`.
@@ -104,10 +110,11 @@ export function pullMap<T, R>(
 ): Observable<R> {
   checkPullInput(OPERATOR, input);
   check.isFunction(OPERATOR, 'project', project);
-  check.options(OPERATOR, options, ['concurrency', 'ordered', 'demand$', 'onError']);
-  const { concurrency = 1, ordered = false, demand$, onError = 'error' } = options ?? {};
+  check.options(OPERATOR, options, ['concurrency', 'ordered', 'demand$', 'onError', 'meter']);
+  const { concurrency = 1, ordered = false, demand$, onError = 'error', meter } = options ?? {};
   checkLimit(OPERATOR, 'concurrency', concurrency, check.positiveIntegerOrInfinity);
   check.onInnerError(OPERATOR, onError);
+  checkMeter(OPERATOR, meter);
   check.optionalBoolean(OPERATOR, 'ordered', ordered);
   if (demand$ !== undefined) check.observable(OPERATOR, 'demand$', demand$);
 
@@ -138,6 +145,7 @@ export function pullMap<T, R>(
     let pulling = 0;
     /** The concurrency limit in force. */
     let limit = 1;
+    const probe = meter ? attachMeter(meter, { concurrency: () => limit }) : undefined;
     /** Pulls as many values as free slots allow (or owes them while downstream demand is exhausted). */
     const topUp = (): void => {
       const room = limit - active - pulling - owedPulls;
@@ -201,6 +209,10 @@ export function pullMap<T, R>(
     const start = (value: T): void => {
       pulling--;
       active++;
+      if (probe) {
+        probe.received();
+        probe.released(0);
+      }
       const slot: Slot<R> = { results: undefined, pending: 0, done: false };
       if (ordered) slots.push(slot);
       let work: Observable<R>;
@@ -215,6 +227,8 @@ export function pullMap<T, R>(
 
     /** Runs a value's work (or, after it failed, its fallback) in the value's slot. */
     const run = (work: Observable<R>, slot: Slot<R>, value: T, whenFailed: OnInnerError<T, R>): void => {
+      const startedAt = probe ? probe.now() : 0;
+      probe?.started();
       const finish = (): void => {
         slot.done = true;
         if (!ordered && slot.pending === 0) freeSlot();
@@ -233,6 +247,7 @@ export function pullMap<T, R>(
             flush();
           },
           error: (err) => {
+            probe?.ended(probe.now() - startedAt, 'failed');
             if (whenFailed === 'error') {
               fail(err);
             } else if (whenFailed === 'continue') {
@@ -249,7 +264,10 @@ export function pullMap<T, R>(
               run(fallback, slot, value, 'error');
             }
           },
-          complete: finish,
+          complete: () => {
+            probe?.ended(probe.now() - startedAt, 'completed');
+            finish();
+          },
         }),
       );
     };
@@ -265,6 +283,7 @@ export function pullMap<T, R>(
     destination.add(() => {
       closed = true;
       puller.cancel();
+      probe?.detach();
     });
 
     if (demand$) {

@@ -1,5 +1,6 @@
 import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
 import { checkLimit } from '../internal/limits.js';
+import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import { costAboveCapacity, createTokenBucket, tokenPeriod } from '../internal/tokenBucketInternals.js';
 import * as check from '../internal/validate.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
@@ -70,6 +71,8 @@ export interface TokenBucketOptions<T> {
   scheduler?: SchedulerLike;
   /** Called once for every discarded value: `'overflow'`, `'rejected'`, `'expired'` or `'cleared'`. */
   onDrop?: OnDrop<T>;
+  /** Counts what flows through this operator, with the tokens available (see {@link FlowMeter}). */
+  meter?: FlowMeter;
 }
 
 const OPERATOR = 'tokenBucket';
@@ -85,6 +88,7 @@ const TOKEN_BUCKET_KEYS: readonly string[] = [
   'ttl',
   'scheduler',
   'onDrop',
+  'meter',
 ];
 
 /**
@@ -142,6 +146,7 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
     ttl = Infinity,
     scheduler,
     onDrop,
+    meter,
   } = options;
   checkLimit(OPERATOR, 'capacity', capacity, check.finitePositive);
   checkLimit(OPERATOR, 'tokensPerInterval', tokensPerInterval, check.finitePositive);
@@ -168,6 +173,7 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
   check.nonNegativeOrInfinity(OPERATOR, 'ttl', ttl);
   check.scheduler(OPERATOR, scheduler);
   check.optionalFunction(OPERATOR, 'onDrop', onDrop);
+  checkMeter(OPERATOR, meter);
 
   const { queueCapacity: requestedQueue = Infinity } = options;
   checkLimit(OPERATOR, 'queueCapacity', requestedQueue, check.nonNegativeIntegerOrInfinity);
@@ -204,5 +210,6 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
     ttl,
     scheduler,
     onDrop,
+    meter,
   });
 }

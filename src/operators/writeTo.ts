@@ -3,6 +3,7 @@ import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import { reportUnhandledError } from '../internal/reportUnhandledError.js';
 import { RingQueue } from '../internal/RingQueue.js';
 import * as check from '../internal/validate.js';
+import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 
 /**
  * The part of a Node.js `Writable` that {@link writeTo} uses. Any `stream.Writable` (files, sockets,
@@ -36,6 +37,11 @@ export interface WriteToOptions {
    * @default true
    */
   requireDemand?: boolean;
+  /**
+   * Counts what flows into the writable (see {@link FlowMeter}): values received from the pipeline,
+   * released when written, waiting while they are held for `'drain'`.
+   */
+  meter?: FlowMeter;
 }
 
 const OPERATOR = 'writeTo';
@@ -109,8 +115,9 @@ export function writeTo<T>(
     );
   }
   check.isFunction(OPERATOR, 'build', build);
-  check.options(OPERATOR, options, ['end', 'requireDemand']);
-  const { end = true, requireDemand = true } = options ?? {};
+  check.options(OPERATOR, options, ['end', 'requireDemand', 'meter']);
+  const { end = true, requireDemand = true, meter } = options ?? {};
+  checkMeter(OPERATOR, meter);
   check.optionalBoolean(OPERATOR, 'end', end);
   check.optionalBoolean(OPERATOR, 'requireDemand', requireDemand);
 
@@ -161,11 +168,16 @@ export function writeTo<T>(
       // with no listener left, that 'error' would crash the process. Until it closes, such errors are
       // ignored and any other is reported as unhandled, as RxJS does for errors after unsubscribe.
       if (!finished && written > 0) listenAfterUnsubscribe(writable);
+      // Values still held for 'drain' will not be written: the meter counts them 'cleared'.
+      held.drainTo((value) => probe?.dropped(value, 'cleared'));
+      probe?.detach();
     });
 
     /** Writes one value; returns false when the writable asks us to wait for 'drain'. */
+    const probe = meter ? attachMeter(meter, {}) : undefined;
     const writeOne = (value: T): boolean => {
       written++;
+      probe?.released(0);
       if (writable.write(value)) return true;
       waitingForDrain = true;
       writable.once('drain', onDrain);
@@ -187,6 +199,7 @@ export function writeTo<T>(
       // order, and only then is demand granted, so nothing new can overtake them.
       owed++;
       while (held.length > 0 && !destination.closed) {
+        probe?.waiting(-1);
         if (!writeOne(held.shift())) return;
         owed++;
       }
@@ -224,9 +237,11 @@ export function writeTo<T>(
       new OperatorSubscriber<T>(destination, {
         next: (value) => {
           if (!checkPaced()) return;
+          probe?.received();
           if (outstanding > 0) outstanding--;
           if (waitingForDrain) {
             held.push(value);
+            probe?.waiting(1);
             return;
           }
           if (writeOne(value)) grant(1);
