@@ -218,45 +218,44 @@ export class FlowMeter {
     let waiting = 0;
     let running = 0;
     let attached = true;
-    const meter = this;
     return {
-      now: () => meter.scheduler.now(),
+      now: () => this.scheduler.now(),
       received: () => {
-        meter.received++;
+        this.received++;
       },
       released: (wait) => {
-        meter.released++;
-        meter.wait.record(wait);
+        this.released++;
+        this.wait.record(wait);
       },
       dropped: (value, reason) => {
-        meter.dropped[reason]++;
-        if (meter.drops.observed) meter.drops.next({ value, reason, time: meter.scheduler.now() });
+        this.dropped[reason]++;
+        if (this.drops.observed) this.drops.next({ value, reason, time: this.scheduler.now() });
       },
       waiting: (delta) => {
         waiting += delta;
-        meter.waiting += delta;
-        if (meter.waiting > meter.maxWaiting) meter.maxWaiting = meter.waiting;
+        this.waiting += delta;
+        if (this.waiting > this.maxWaiting) this.maxWaiting = this.waiting;
       },
       started: () => {
         running++;
-        meter.running++;
-        if (meter.running > meter.maxRunning) meter.maxRunning = meter.running;
+        this.running++;
+        if (this.running > this.maxRunning) this.maxRunning = this.running;
       },
       ended: (duration, outcome) => {
         running--;
-        meter.running--;
+        this.running--;
         if (outcome === 'cancelled') return;
-        if (outcome === 'completed') meter.completed++;
-        else meter.failed++;
-        meter.duration.record(duration);
+        if (outcome === 'completed') this.completed++;
+        else this.failed++;
+        this.duration.record(duration);
       },
       detach: () => {
         if (!attached) return;
         attached = false;
-        meter.waiting -= waiting;
-        meter.running -= running;
+        this.waiting -= waiting;
+        this.running -= running;
         waiting = running = 0;
-        meter.active.delete(gauges);
+        this.active.delete(gauges);
       },
     };
   }
