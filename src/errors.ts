@@ -92,3 +92,68 @@ export function isRateLimitExceededError(err: unknown): err is RateLimitExceeded
     (err as { isRateLimitExceededError?: unknown }).isRateLimitExceededError === true
   );
 }
+
+/**
+ * Refused by a `CircuitBreaker` that does not let calls through: open, half-open with every probe
+ * slot taken, or isolated. Recognise it across copies of the library with {@link isCircuitOpenError}.
+ *
+ * ```ts
+ * new CircuitOpenError('open', 5_000).message;
+ * // "circuit breaker is open: calls are let through again in 5000 ms"
+ * ```
+ */
+export class CircuitOpenError extends Error {
+  override readonly name = 'CircuitOpenError';
+  readonly isCircuitOpenError = true;
+
+  constructor(
+    /** The breaker's state when the call was refused. */
+    readonly state: 'open' | 'half-open' | 'isolated',
+    /** Milliseconds until calls are let through again: the open time left; 0 in half-open; Infinity while isolated. */
+    readonly retryAfter: number,
+  ) {
+    super(
+      state === 'isolated'
+        ? 'circuit breaker is isolated: no call is let through until every isolation handle is released'
+        : state === 'half-open'
+          ? 'circuit breaker is half-open and every probe slot is taken'
+          : `circuit breaker is open: calls are let through again in ${String(retryAfter)} ms`,
+    );
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/**
+ * Sent to a call that ran longer than the breaker's `callTimeout`; the call is cancelled and counts as
+ * a failure. Recognise it across copies of the library with {@link isCallTimeoutError}.
+ */
+export class CallTimeoutError extends Error {
+  override readonly name = 'CallTimeoutError';
+  readonly isCallTimeoutError = true;
+
+  constructor(
+    /** The timeout in ms. */
+    readonly timeout: number,
+  ) {
+    super(`call timed out after ${String(timeout)} ms`);
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/** True for a {@link CircuitOpenError} from any copy of this library. */
+export function isCircuitOpenError(err: unknown): err is CircuitOpenError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { isCircuitOpenError?: unknown }).isCircuitOpenError === true
+  );
+}
+
+/** True for a {@link CallTimeoutError} from any copy of this library. */
+export function isCallTimeoutError(err: unknown): err is CallTimeoutError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { isCallTimeoutError?: unknown }).isCallTimeoutError === true
+  );
+}

@@ -6,6 +6,10 @@ export {
   RateLimitExceededError,
   isBufferOverflowError,
   isRateLimitExceededError,
+  CircuitOpenError,
+  CallTimeoutError,
+  isCircuitOpenError,
+  isCallTimeoutError,
 } from './errors.js';
 
 // Bounded buffers
@@ -33,6 +37,16 @@ export type { PullMapOptions } from './operators/pullMap.js';
 export type { PullInput } from './internal/puller.js';
 export { writeTo } from './operators/writeTo.js';
 export type { WritableLike, WriteToOptions } from './operators/writeTo.js';
+
+// Circuit breaker
+export { CircuitBreaker } from './breaker/CircuitBreaker.js';
+export type {
+  CircuitBreakerOptions,
+  CircuitBreakerSnapshot,
+  CircuitState,
+  CircuitStateChange,
+  ProtectOptions,
+} from './breaker/CircuitBreaker.js';
 
 // Monitoring
 export { FlowMeter, isFlowMeter } from './monitoring/FlowMeter.js';

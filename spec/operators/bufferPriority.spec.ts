@@ -790,7 +790,7 @@ describe('bufferPriority', () => {
       expect(thrownBy(() => bufferPriority(1, p, { priority, priorty: 1 } as never))).toEqual(
         errorShape(
           new TypeError(
-            'bufferPriority: unknown option `priorty` (did you mean `priority`?); known: `concurrency`, `onDrop`, `delayError`, `ttl`, `scheduler`, `onError`, `priority`',
+            'bufferPriority: unknown option `priorty` (did you mean `priority`?); known: `concurrency`, `onDrop`, `delayError`, `ttl`, `scheduler`, `onError`, `meter`, `priority`',
           ),
         ),
       );

@@ -39,8 +39,12 @@ export interface Gate<T> {
    * re-entrantly.
    */
   admit(cost: number): void;
-  /** Hands the value on (starts its work, or emits it); `admit` was called for it. A throw errors the stream. */
-  release(value: T, index: number, cost: number): void;
+  /**
+   * Hands the value on (starts its work, or emits it); `admit` was called for it. A throw errors the
+   * stream. Returns `false` when the value was refused instead (the gate reported it itself, or the
+   * stream is failing): it is then not counted as released.
+   */
+  release(value: T, index: number, cost: number): boolean | undefined;
   /** True while released work is still running; completion waits for it. Optional: never busy. */
   busy?(): boolean;
   /** The drain stopped with `cost` at the head of the queue: arrange for `drain()` to run later. */
@@ -264,8 +268,7 @@ export class GatedQueue<T> {
           // Fast path: nothing waits and the gate is open.
           this.draining = ownsDrain = true;
           gate.admit(cost);
-          this.probe?.released(0);
-          gate.release(value, index, cost);
+          this.handOn(value, index, cost, 0);
           this.draining = ownsDrain = false;
           this.drain();
           return;
@@ -325,8 +328,7 @@ export class GatedQueue<T> {
       while (!this.isStopped()) {
         if (admitted.length > 0) {
           const next = admitted.shift();
-          this.probe?.released(0);
-          gate.release(next.value, next.index, next.cost);
+          this.handOn(next.value, next.index, next.cost, 0);
         } else if (queue.length === 0) {
           break;
         } else if (
@@ -336,14 +338,15 @@ export class GatedQueue<T> {
           // Its deadline passed before the expiry action could run (a late timer): never release it.
           this.report(queue.shift(), 'expired');
         } else if (gate.canRelease(queue.headCost())) {
+          let wait = 0;
           if (this.probe) {
             if (Number.isNaN(now)) now = this.now();
-            this.probe.released(now - queue.headArrival());
+            wait = now - queue.headArrival();
           }
           const value = queue.shift();
           const { takenIndex, takenCost } = queue;
           gate.admit(takenCost);
-          gate.release(value, takenIndex, takenCost);
+          this.handOn(value, takenIndex, takenCost, wait);
         } else {
           break;
         }
@@ -401,6 +404,11 @@ export class GatedQueue<T> {
     this.source?.unsubscribe();
     this.clear();
     this.destination.error(err);
+  }
+
+  /** Releases a value through the gate; the meter counts it unless the gate refused it. */
+  private handOn(value: T, index: number, cost: number, wait: number): void {
+    if (this.gate.release(value, index, cost) !== false) this.probe?.released(wait);
   }
 
   /** Reports a value that is not released (`onDrop`); a throwing `onDrop` errors the stream. */

@@ -20,6 +20,15 @@ export interface SubscriberHandlers<T> {
  */
 export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
   private stopped = false;
+  private ended = false;
+
+  /**
+   * True once what it listens to has errored or completed (its own finalizers run after this is
+   * set, so a finalizer can tell an end from a cancellation).
+   */
+  get settled(): boolean {
+    return this.ended;
+  }
 
   constructor(
     private readonly destination: Subscriber<unknown>,
@@ -41,6 +50,7 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
   error(err: unknown): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.ended = true;
     this.unsubscribe();
     const { error } = this.handlers;
     if (!error) {
@@ -57,6 +67,7 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
   complete(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.ended = true;
     this.unsubscribe();
     const { complete } = this.handlers;
     if (!complete) {

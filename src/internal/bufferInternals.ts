@@ -1,4 +1,10 @@
-import { Observable, type ObservableInput, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import {
+  Observable,
+  type ObservableInput,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscriber,
+} from 'rxjs';
 import type { OnDrop } from '../types.js';
 import { GatedQueue, type EngineOverflow } from './GatedQueue.js';
 import { checkLimit, watchLimit, type Limit } from './limits.js';
@@ -69,11 +75,49 @@ export const BUFFER_OPTION_KEYS: readonly string[] = [
   'meter',
 ];
 
+/** What one run of `project` reports to a {@link RunPolicy} when it ends. */
+export interface RunWatch {
+  /** The inner completed, failed (with its error), or was cancelled (unsubscribed before it ended). */
+  end(outcome: 'completed' | 'failed' | 'cancelled', error?: unknown): void;
+}
+
+/** How a {@link RunPolicy} answers a value that got a slot. */
+export type RunTicket<R> = RunWatch | { fallback: ObservableInput<R> } | 'refused';
+
+/**
+ * Hooks around each run of `project`, made per subscription (the circuit breaker's `protect` is a
+ * buffer with a policy). Without one, every value that gets a slot runs.
+ */
+export interface RunPolicy<T, R> {
+  /** A condition beside a free slot for a value to leave the queue (e.g. the breaker lets calls through). */
+  canStart?(): boolean;
+  /**
+   * A value got a slot. Returns a watch for its run; or a fallback to run in the slot instead (its
+   * values emitted, its error erroring the output, nothing reported to the policy); or `'refused'`
+   * (the policy has reported or failed it; the slot frees). `abort` ends the run early with an error
+   * (a call timeout): the inner is unsubscribed and the run fails with that error.
+   */
+  begin(value: T, abort: (error: unknown) => void): RunTicket<R>;
+  /** Values wait and cannot start (see the engine's gate). */
+  blocked?(): void;
+  /** Nothing waits any more. */
+  idle?(): void;
+}
+
+/** The per-subscription context a {@link RunPolicy} is made with. */
+export interface RunContext<T> {
+  queue: GatedQueue<T>;
+  /** The output's subscriber: what the policy starts belongs to it (teardown with `add`). */
+  destination: Subscriber<unknown>;
+}
+
 /** What the buffers vary: the overflow handling, and for `bufferPriority` the rank of each value. */
-export interface BufferVariant<T> {
+export interface BufferVariant<T, R = unknown> {
   overflow: EngineOverflow;
   rank?: (value: T) => number;
   knownKeys?: readonly string[];
+  /** Makes the run policy of one subscription (see {@link RunPolicy}). */
+  policy?: (context: RunContext<T>) => RunPolicy<T, R>;
 }
 
 /** A bounded buffer in front of async work, with the overflow strategy given by the operator. */
@@ -82,7 +126,7 @@ export function createBufferOperator<T, R>(
   capacity: Limit,
   project: (value: T, index: number) => ObservableInput<R>,
   options: BufferOptions<T, R> | undefined,
-  { overflow, rank, knownKeys = BUFFER_OPTION_KEYS }: BufferVariant<T>,
+  { overflow, rank, knownKeys = BUFFER_OPTION_KEYS, policy: makePolicy }: BufferVariant<T, R>,
 ): OperatorFunction<T, R> {
   checkLimit(operator, 'capacity', capacity, check.nonNegativeIntegerOrInfinity);
   check.isFunction(operator, 'project', project);
@@ -115,7 +159,7 @@ export function createBufferOperator<T, R>(
         destination,
         { operator, capacity: 0, overflow, onDrop, delayError, ttl, scheduler, rank, probe },
         {
-          canRelease: () => active < limit,
+          canRelease: () => active < limit && (policy?.canStart?.() ?? true),
           busy: () => active > 0,
           admit: () => {
             active++;
@@ -125,10 +169,38 @@ export function createBufferOperator<T, R>(
               active--;
               queue.drain();
             };
-            subscribeInner(toObservable(operator, project(value, index)), value, done, onError);
+            if (!policy) {
+              subscribeInner(toObservable(operator, project(value, index)), value, done, onError);
+              return true;
+            }
+            let abort: (error: unknown) => void = noop;
+            const ticket = policy.begin(value, (error) => {
+              abort(error);
+            });
+            if (ticket === 'refused') {
+              active--;
+              return false;
+            }
+            if ('fallback' in ticket) {
+              subscribeInner(toObservable(operator, ticket.fallback, 'the fallback'), value, done, 'error');
+              return true;
+            }
+            let inner: Observable<R>;
+            try {
+              inner = toObservable(operator, project(value, index));
+            } catch (err) {
+              // A throwing project is a programming error, not an outcome of the call.
+              ticket.end('cancelled');
+              throw err;
+            }
+            abort = subscribeInner(inner, value, done, onError, ticket);
+            return true;
           },
+          blocked: () => policy?.blocked?.(),
+          idle: () => policy?.idle?.(),
         },
       );
+      const policy = makePolicy?.({ queue, destination });
       const fail = (err: unknown): void => {
         queue.fail(err);
       };
@@ -142,7 +214,8 @@ export function createBufferOperator<T, R>(
         value: T,
         done: () => void,
         whenFailed: OnInnerError<T, R>,
-      ): void => {
+        watch?: RunWatch,
+      ): ((error: unknown) => void) => {
         const startedAt = probe ? queue.time() : 0;
         probe?.started();
         const end = (outcome: 'completed' | 'failed'): void => {
@@ -154,6 +227,8 @@ export function createBufferOperator<T, R>(
           },
           error: (err) => {
             if (probe) end('failed');
+            // The policy (the breaker) counts the failure first, whatever onError says.
+            watch?.end('failed', err);
             if (whenFailed === 'error') {
               queue.fail(err);
             } else if (whenFailed === 'continue') {
@@ -172,11 +247,20 @@ export function createBufferOperator<T, R>(
           },
           complete: () => {
             if (probe) end('completed');
+            watch?.end('completed');
             done();
           },
         });
+        if (watch) {
+          subscriber.add(() => {
+            if (!subscriber.settled) watch.end('cancelled');
+          });
+        }
         // An inner cancelled by teardown is not sampled: detaching the probe returns `running` to 0.
         inner.subscribe(subscriber);
+        return (error) => {
+          subscriber.error(error);
+        };
       };
 
       const initialCapacity = watchLimit(
@@ -208,4 +292,8 @@ export function createBufferOperator<T, R>(
       limit = initialConcurrency;
       queue.subscribeTo(source);
     });
+}
+
+function noop(): void {
+  // no run to abort yet
 }

@@ -74,6 +74,14 @@ export function onInnerError(operator: string, value: unknown): void {
   );
 }
 
+export function positiveInteger(operator: string, option: string, value: unknown): number {
+  return checkNumber(operator, option, 'a positive integer', value, (n) => Number.isInteger(n) && n > 0);
+}
+
+export function positiveOrInfinity(operator: string, option: string, value: unknown): number {
+  return checkNumber(operator, option, 'a finite number > 0 or Infinity', value, (n) => n > 0);
+}
+
 export function finiteNonNegative(operator: string, option: string, value: unknown): number {
   return checkNumber(operator, option, 'a finite number >= 0', value, (n) => Number.isFinite(n) && n >= 0);
 }

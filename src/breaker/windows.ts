@@ -1,0 +1,174 @@
+/** Counted outcomes over a window: calls, failures and slow calls. */
+export interface WindowTotals {
+  calls: number;
+  failures: number;
+  slow: number;
+}
+
+/** How a window is written into a breaker's `toJSON()`. */
+export type WindowJSON =
+  | { kind: 'calls'; outcomes: number[] }
+  | { kind: 'duration'; buckets: { age: number; calls: number; failures: number; slow: number }[] };
+
+/** The sliding window a circuit breaker's rate rules read. */
+export interface OutcomeWindow {
+  /** One counted outcome, ended at `time`. */
+  record(time: number, failed: boolean, slow: boolean): void;
+  /** The totals over the window as it is at `time`. */
+  totals(time: number): WindowTotals;
+  clear(): void;
+  toJSON(time: number): WindowJSON;
+  /** Puts back what `toJSON` wrote (a window of the same kind and size), as of `time`. */
+  restore(json: WindowJSON, time: number): void;
+}
+
+const FAILED = 1;
+const SLOW = 2;
+
+/** The last `size` counted outcomes, in a fixed ring. */
+export class CountWindow implements OutcomeWindow {
+  private readonly flags: Uint8Array;
+  private head = 0;
+  private count = 0;
+  private failures = 0;
+  private slow = 0;
+
+  constructor(private readonly size: number) {
+    this.flags = new Uint8Array(size);
+  }
+
+  record(_time: number, failed: boolean, slow: boolean): void {
+    const flag = (failed ? FAILED : 0) | (slow ? SLOW : 0);
+    const slot = (this.head + this.count) % this.size;
+    if (this.count === this.size) {
+      // Full: the oldest outcome (at head, the same slot) leaves.
+      const old = this.flags[this.head] as number;
+      if (old & FAILED) this.failures--;
+      if (old & SLOW) this.slow--;
+      this.head = (this.head + 1) % this.size;
+    } else {
+      this.count++;
+    }
+    this.flags[slot] = flag;
+    if (failed) this.failures++;
+    if (slow) this.slow++;
+  }
+
+  totals(): WindowTotals {
+    return { calls: this.count, failures: this.failures, slow: this.slow };
+  }
+
+  clear(): void {
+    this.head = this.count = this.failures = this.slow = 0;
+  }
+
+  toJSON(): WindowJSON {
+    const outcomes: number[] = [];
+    for (let i = 0; i < this.count; i++) outcomes.push(this.flags[(this.head + i) % this.size] as number);
+    return { kind: 'calls', outcomes };
+  }
+
+  restore(json: WindowJSON): void {
+    this.clear();
+    if (json.kind !== 'calls') return;
+    for (const flag of json.outcomes.slice(-this.size))
+      this.record(0, (flag & FAILED) !== 0, (flag & SLOW) !== 0);
+  }
+}
+
+/**
+ * Outcomes by the time they ended, in `buckets` buckets of `duration / buckets` ms aligned to
+ * `origin` (the breaker's creation time). The window is the current bucket and the `buckets - 1`
+ * before it; a bucket is reused only after checking which interval it holds, so an idle gap of any
+ * length never lets an old outcome count again.
+ */
+export class TimeWindow implements OutcomeWindow {
+  private readonly width: number;
+  /** The interval number each bucket holds (NaN: empty). */
+  private readonly index: Float64Array;
+  private readonly calls: Float64Array;
+  private readonly failures: Float64Array;
+  private readonly slow: Float64Array;
+
+  constructor(
+    duration: number,
+    private readonly buckets: number,
+    private readonly origin: number,
+  ) {
+    this.width = duration / buckets;
+    this.index = new Float64Array(buckets).fill(NaN);
+    this.calls = new Float64Array(buckets);
+    this.failures = new Float64Array(buckets);
+    this.slow = new Float64Array(buckets);
+  }
+
+  private intervalAt(time: number): number {
+    return Math.floor((time - this.origin) / this.width);
+  }
+
+  private slotOf(interval: number): number {
+    return ((interval % this.buckets) + this.buckets) % this.buckets;
+  }
+
+  record(time: number, failed: boolean, slow: boolean): void {
+    const interval = this.intervalAt(time);
+    const slot = this.slotOf(interval);
+    if (this.index[slot] !== interval) {
+      this.index[slot] = interval;
+      this.calls[slot] = this.failures[slot] = this.slow[slot] = 0;
+    }
+    (this.calls[slot] as number)++;
+    if (failed) (this.failures[slot] as number)++;
+    if (slow) (this.slow[slot] as number)++;
+  }
+
+  totals(time: number): WindowTotals {
+    const current = this.intervalAt(time);
+    const totals: WindowTotals = { calls: 0, failures: 0, slow: 0 };
+    for (let slot = 0; slot < this.buckets; slot++) {
+      const interval = this.index[slot] as number;
+      if (interval > current - this.buckets && interval <= current) {
+        totals.calls += this.calls[slot] as number;
+        totals.failures += this.failures[slot] as number;
+        totals.slow += this.slow[slot] as number;
+      }
+    }
+    return totals;
+  }
+
+  clear(): void {
+    this.index.fill(NaN);
+  }
+
+  toJSON(time: number): WindowJSON {
+    const current = this.intervalAt(time);
+    const buckets: { age: number; calls: number; failures: number; slow: number }[] = [];
+    for (let slot = 0; slot < this.buckets; slot++) {
+      const interval = this.index[slot] as number;
+      if (interval > current - this.buckets && interval <= current) {
+        buckets.push({
+          age: current - interval,
+          calls: this.calls[slot] as number,
+          failures: this.failures[slot] as number,
+          slow: this.slow[slot] as number,
+        });
+      }
+    }
+    return { kind: 'duration', buckets };
+  }
+
+  restore(json: WindowJSON, time: number): void {
+    this.clear();
+    if (json.kind !== 'duration') return;
+    const current = this.intervalAt(time);
+    for (const { age, calls, failures, slow } of json.buckets) {
+      if (!(age >= 0 && age < this.buckets)) continue;
+      const interval = current - age;
+      const slot = this.slotOf(interval);
+      this.index[slot] = interval;
+      this.calls[slot] = calls;
+      this.failures[slot] = failures;
+      this.slow[slot] = slow;
+    }
+  }
+}
