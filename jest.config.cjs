@@ -10,5 +10,6 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^rxjs-backpressure$': '<rootDir>/src/index.ts',
     '^rxjs-backpressure/testing$': '<rootDir>/src/testing/index.ts',
+    '^rxjs-backpressure/opentelemetry$': '<rootDir>/src/opentelemetry/index.ts',
   },
 };
