@@ -119,8 +119,17 @@ cd "$work/consumer"
 cat > package.json <<'JSON'
 { "name": "consumer", "version": "1.0.0", "private": true }
 JSON
-rxjs_version=$(node -p "require('$root/node_modules/rxjs/package.json').version")
-npm install --silent --no-audit --no-fund --prefer-offline "$work/$tarball" "rxjs@$rxjs_version" >/dev/null
+# Every peer dependency, at the version installed here: rxjs, and the optional peers that extra
+# entries need for their types (@opentelemetry/api for rxjs-backpressure/opentelemetry), so that
+# every entry can be loaded and type-checked. npm does not install optional peers by itself.
+mapfile -t peers < <(node -e '
+  const [root] = process.argv.slice(1);
+  const pkg = require(root + "/package.json");
+  for (const name of Object.keys(pkg.peerDependencies ?? {})) {
+    console.log(name + "@" + require(root + "/node_modules/" + name + "/package.json").version);
+  }' "$root")
+echo "peers: ${peers[*]}"
+npm install --silent --no-audit --no-fund --prefer-offline "$work/$tarball" "${peers[@]}" >/dev/null
 installed="$work/consumer/node_modules/rxjs-backpressure"
 
 # --- 2b. Source maps resolve in the installed package ---------------------------------------------
@@ -192,9 +201,15 @@ console.log('import: ok (' + Object.keys(bp).length + ' exports)');
 JS
 node check.mjs "${entries[@]}"
 
-# The main entry must not pull in the testing entry.
-if grep -Eq "(from|require\()[[:space:]]*['\"]\./testing" "$installed/dist/esm/index.js" "$installed/dist/cjs/index.js"; then
-  fail "main entry refers to the testing entry"
+# The main entry must not pull in the testing or opentelemetry entries, nor anything of
+# @opentelemetry; the opentelemetry entry uses @opentelemetry/api for its types only.
+if grep -Eq "(from|require\()[[:space:]]*['\"]\./(testing|opentelemetry)" "$installed/dist/esm/index.js" "$installed/dist/cjs/index.js"; then
+  fail "main entry refers to the testing or opentelemetry entry"
+fi
+if cat "$installed/dist/esm/index.js" "$installed/dist/cjs/index.js" \
+  $(find "$installed/dist" -path '*/opentelemetry/*.js') | grep -Ev '^[[:space:]]*(\*|/\*|//)' |
+  grep -Eq "(from|require\(|import\()[[:space:]]*['\"]@opentelemetry"; then
+  fail "the main entry, or the opentelemetry entry's JavaScript, loads @opentelemetry at run time"
 fi
 
 # --- 3b. Types --------------------------------------------------------------------------------------

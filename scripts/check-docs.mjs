@@ -3,8 +3,9 @@
 // Each block becomes a module of its own in a temporary folder (a block whose first line is a
 // `// name.ts` comment is written under that name, so a later block of the same page can import it
 // as `./name.js`). All blocks are checked in one TypeScript program, in strict mode, with
-// `rxjs-backpressure` and `rxjs-backpressure/testing` mapped to `src/`, the jest and Node.js types,
-// and the free names examples use (`files$`, `upload`, ...) declared in scripts/docs-env.d.mts.
+// `rxjs-backpressure` and its `/testing` and `/opentelemetry` entries mapped to `src/`, the jest and
+// Node.js types, and the free names examples use (`files$`, `upload`, ...) declared in
+// scripts/docs-env.d.mts.
 //
 // A top-level `declare function`, `declare class`, `type` or `interface` named after an export of the
 // package documents that export's signature: it is checked against the source, so the two cannot
@@ -142,6 +143,7 @@ function exportsOf(entry) {
 const entries = {
   main: exportsOf(join(root, 'src/index.ts')),
   testing: exportsOf(join(root, 'src/testing/index.ts')),
+  opentelemetry: exportsOf(join(root, 'src/opentelemetry/index.ts')),
 };
 
 const hasModifier = (node, kind) => (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
@@ -159,6 +161,7 @@ function signatureChecks(fileName, source) {
   const ns = (name, kind) => {
     if (entries.main[kind].has(name)) return '__docsCheckMain';
     if (entries.testing[kind].has(name)) return '__docsCheckTesting';
+    if (entries.opentelemetry[kind].has(name)) return '__docsCheckOpentelemetry';
     return undefined;
   };
   const sameKeys = (docs, src) =>
@@ -202,6 +205,7 @@ function signatureChecks(fileName, source) {
     '// check-docs: the declarations above must match the source.',
     "import * as __docsCheckMain from 'rxjs-backpressure';",
     "import * as __docsCheckTesting from 'rxjs-backpressure/testing';",
+    "import * as __docsCheckOpentelemetry from 'rxjs-backpressure/opentelemetry';",
     'type __DocsCheckKeys<D, S> = [onlyInDocs: Exclude<keyof D, keyof S>, onlyInSrc: Exclude<keyof S, keyof D>];',
   ];
   /** For each appended line, the name it checks (the block's own lines come first). */
@@ -293,6 +297,7 @@ const options = {
   paths: {
     'rxjs-backpressure': [join(root, 'src', 'index.ts')],
     'rxjs-backpressure/testing': [join(root, 'src', 'testing', 'index.ts')],
+    'rxjs-backpressure/opentelemetry': [join(root, 'src', 'opentelemetry', 'index.ts')],
   },
 };
 
