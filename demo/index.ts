@@ -7,9 +7,12 @@
  *    dropped and delayed.
  * 3. Degradation: a steady overload of checkouts and analytics pings; a table of what each buffer
  *    kept, shed and let expire, per class, and how long the processed requests waited.
+ * 4. Circuit breaker: a downstream that fails for 10 s, with no breaker and with each `whenOpen`
+ *    mode of `CircuitBreaker.protect` (./breaker.ts has the rows, the workload and the runner).
  *
  * The rows come from ./scenarios.ts; the workloads and the API limit are defined there too.
  */
+import { outageSection } from './breaker.js';
 import { runDegradation, runRateLimit, runScenario } from './run.js';
 import {
   apiLimit,
@@ -211,6 +214,9 @@ const output = [
   ),
   '',
   wrap(degradation.map(({ scenario, result }) => scenario.explain(result)).join(' '), WIDTH),
+  '',
+  '',
+  ...outageSection(WIDTH),
   '',
   wrap(
     'In short: the buffers decide which values a slow consumer gets, the rate limiters decide ' +
