@@ -38,6 +38,19 @@ export type { PullInput } from './internal/puller.js';
 export { writeTo } from './operators/writeTo.js';
 export type { WritableLike, WriteToOptions } from './operators/writeTo.js';
 
+// Adaptive limits
+export {
+  adaptiveConcurrency,
+  AdaptiveConcurrency,
+  isAdaptiveConcurrency,
+} from './adaptive/adaptiveConcurrency.js';
+export type {
+  AdaptiveConcurrencyOptions,
+  AimdParameters,
+  GradientParameters,
+  VegasParameters,
+} from './adaptive/adaptiveConcurrency.js';
+
 // Circuit breaker
 export { CircuitBreaker } from './breaker/CircuitBreaker.js';
 export type {

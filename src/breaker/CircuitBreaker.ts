@@ -14,6 +14,7 @@ import { createBufferOperator, type OnInnerError, type RunPolicy } from '../inte
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import * as check from '../internal/validate.js';
 import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
+import type { AdaptiveConcurrency } from '../adaptive/adaptiveConcurrency.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 import { CountWindow, TimeWindow, type OutcomeWindow, type WindowJSON } from './windows.js';
 
@@ -99,7 +100,7 @@ export interface ProtectOptions<T, R = never> {
    * Calls running at once: a positive integer or `Infinity`, or an Observable of them.
    * @default Infinity (as `mergeMap`)
    */
-  concurrency?: number | Observable<number>;
+  concurrency?: number | Observable<number> | AdaptiveConcurrency;
   /**
    * What a value that would start does while the breaker refuses calls: `'error'` errors the output
    * with {@link CircuitOpenError} (the value reported `'rejected'`, waiting ones `'cleared'`);

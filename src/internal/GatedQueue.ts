@@ -100,6 +100,8 @@ export interface GatedQueueSettings<T> {
   rank?: (value: T) => number;
   /** Tells a meter what happens (see `FlowMeter`); detached at teardown. */
   probe?: FlowProbe;
+  /** Keep time even without `ttl` or a meter (for `time()`: an adaptive limit times each call). */
+  timed?: boolean;
 }
 
 /**
@@ -165,7 +167,7 @@ export class GatedQueue<T> {
     this.scheduler = settings.scheduler ?? asyncScheduler;
     this.probe = settings.probe;
     // Arrival times are kept for expiry, and for the meter's wait times.
-    const timed = this.ttl !== Infinity || this.probe !== undefined;
+    const timed = this.ttl !== Infinity || this.probe !== undefined || settings.timed === true;
     if (timed) {
       this.clock = settings.clock ?? new SubscriptionClock(settings.operator, this.scheduler);
       this.clock.now();

@@ -9,6 +9,7 @@ import type { OnDrop } from '../types.js';
 import { GatedQueue, type EngineOverflow } from './GatedQueue.js';
 import { checkLimit, watchLimit, type Limit } from './limits.js';
 import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
+import { isAdaptiveConcurrency, type AdaptiveConcurrency } from '../adaptive/adaptiveConcurrency.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { toObservable } from './toObservable.js';
 import * as check from './validate.js';
@@ -28,7 +29,7 @@ export interface BufferOptions<T, R = never> {
    * the limit starts waiting values at once, lowering it never cancels running work).
    * @default 1
    */
-  concurrency?: number | Observable<number>;
+  concurrency?: number | Observable<number> | AdaptiveConcurrency;
   /**
    * Called once for every value that is discarded, with the reason: `'overflow'` (`'shed'` for
    * `bufferPriority`), `'expired'` or `'cleared'`.
@@ -140,7 +141,8 @@ export function createBufferOperator<T, R>(
     onError = 'error',
     meter,
   } = options ?? {};
-  checkLimit(operator, 'concurrency', concurrency, check.positiveIntegerOrInfinity);
+  const adaptive = isAdaptiveConcurrency(concurrency) ? concurrency : undefined;
+  if (!adaptive) checkLimit(operator, 'concurrency', concurrency, check.positiveIntegerOrInfinity);
   check.optionalFunction(operator, 'onDrop', onDrop);
   check.optionalBoolean(operator, 'delayError', delayError);
   check.nonNegativeOrInfinity(operator, 'ttl', ttl);
@@ -152,12 +154,25 @@ export function createBufferOperator<T, R>(
     new Observable<R>((destination) => {
       let active = 0;
       let limit = 1;
+      /** An adaptive limit's controller for this subscription. */
+      const controller = adaptive?.controller();
       const probe = meter
         ? attachMeter(meter, { capacity: () => queue.capacityLimit, concurrency: () => limit })
         : undefined;
       const queue: GatedQueue<T> = new GatedQueue<T>(
         destination,
-        { operator, capacity: 0, overflow, onDrop, delayError, ttl, scheduler, rank, probe },
+        {
+          operator,
+          capacity: 0,
+          overflow,
+          onDrop,
+          delayError,
+          ttl,
+          scheduler,
+          rank,
+          probe,
+          timed: adaptive !== undefined,
+        },
         {
           canRelease: () => active < limit && (policy?.canStart?.() ?? true),
           busy: () => active > 0,
@@ -216,7 +231,12 @@ export function createBufferOperator<T, R>(
         whenFailed: OnInnerError<T, R>,
         watch?: RunWatch,
       ): ((error: unknown) => void) => {
-        const startedAt = probe ? queue.time() : 0;
+        const startedAt = probe || controller ? queue.time() : 0;
+        // An adaptive limit samples calls, not fallbacks: only a run watched as a call, or any run
+        // of `project` when there is no policy.
+        const sampled =
+          controller !== undefined && (watch !== undefined || !policy) && whenFailed === onError;
+        const inflight = active;
         probe?.started();
         const end = (outcome: 'completed' | 'failed'): void => {
           probe?.ended(queue.time() - startedAt, outcome);
@@ -227,6 +247,7 @@ export function createBufferOperator<T, R>(
           },
           error: (err) => {
             if (probe) end('failed');
+            if (sampled) controller.sample(queue.time() - startedAt, inflight, true);
             // The policy (the breaker) counts the failure first, whatever onError says.
             watch?.end('failed', err);
             if (whenFailed === 'error') {
@@ -247,6 +268,7 @@ export function createBufferOperator<T, R>(
           },
           complete: () => {
             if (probe) end('completed');
+            if (sampled) controller.sample(queue.time() - startedAt, inflight, false);
             watch?.end('completed');
             done();
           },
@@ -276,20 +298,26 @@ export function createBufferOperator<T, R>(
       );
       if (initialCapacity === undefined) return;
       queue.setCapacity(initialCapacity);
-      const initialConcurrency = watchLimit(
-        operator,
-        'concurrency',
-        concurrency,
-        check.positiveIntegerOrInfinity,
-        destination,
-        (n) => {
-          limit = n;
-          queue.drain();
-        },
-        fail,
-      );
+      const initialConcurrency = controller
+        ? controller.limit
+        : watchLimit(
+            operator,
+            'concurrency',
+            concurrency as Limit,
+            check.positiveIntegerOrInfinity,
+            destination,
+            (n) => {
+              limit = n;
+              queue.drain();
+            },
+            fail,
+          );
       if (initialConcurrency === undefined) return;
       limit = initialConcurrency;
+      controller?.listen((n) => {
+        limit = n;
+        queue.drain();
+      });
       queue.subscribeTo(source);
     });
 }

@@ -1,9 +1,10 @@
-import { Observable, type ObservableInput } from 'rxjs';
+import { asyncScheduler, Observable, type ObservableInput } from 'rxjs';
 import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import type { OnInnerError } from '../internal/bufferInternals.js';
 import { checkLimit, watchLimit } from '../internal/limits.js';
 import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
+import { isAdaptiveConcurrency, type AdaptiveConcurrency } from '../adaptive/adaptiveConcurrency.js';
 import { checkPullInput, Puller, type PullInput } from '../internal/puller.js';
 import { RingQueue } from '../internal/RingQueue.js';
 import { toObservable } from '../internal/toObservable.js';
@@ -18,7 +19,7 @@ export interface PullMapOptions<T = never, R = never> {
    * never cancels running work (a freed slot pulls again only below the new limit).
    * @default 1
    */
-  concurrency?: number | Observable<number>;
+  concurrency?: number | Observable<number> | AdaptiveConcurrency;
   /**
    * What failed work does: `'error'` errors the output; `'continue'` swallows the error, frees the
    * slot and goes on; a function `(error, value) => fallback` emits the fallback's values in place of
@@ -112,7 +113,8 @@ export function pullMap<T, R>(
   check.isFunction(OPERATOR, 'project', project);
   check.options(OPERATOR, options, ['concurrency', 'ordered', 'demand$', 'onError', 'meter']);
   const { concurrency = 1, ordered = false, demand$, onError = 'error', meter } = options ?? {};
-  checkLimit(OPERATOR, 'concurrency', concurrency, check.positiveIntegerOrInfinity);
+  const adaptive = isAdaptiveConcurrency(concurrency) ? concurrency : undefined;
+  if (!adaptive) checkLimit(OPERATOR, 'concurrency', concurrency, check.positiveIntegerOrInfinity);
   check.onInnerError(OPERATOR, onError);
   checkMeter(OPERATOR, meter);
   check.optionalBoolean(OPERATOR, 'ordered', ordered);
@@ -146,6 +148,7 @@ export function pullMap<T, R>(
     /** The concurrency limit in force. */
     let limit = 1;
     const probe = meter ? attachMeter(meter, { concurrency: () => limit }) : undefined;
+    const controller = adaptive?.controller();
     /** Pulls as many values as free slots allow (or owes them while downstream demand is exhausted). */
     const topUp = (): void => {
       const room = limit - active - pulling - owedPulls;
@@ -228,6 +231,9 @@ export function pullMap<T, R>(
     /** Runs a value's work (or, after it failed, its fallback) in the value's slot. */
     const run = (work: Observable<R>, slot: Slot<R>, value: T, whenFailed: OnInnerError<T, R>): void => {
       const startedAt = probe ? probe.now() : 0;
+      // An adaptive limit samples the work's calls (on the default scheduler), not fallbacks.
+      const sampledAt = controller && whenFailed === onError ? asyncScheduler.now() : NaN;
+      const inflight = active;
       probe?.started();
       const finish = (): void => {
         slot.done = true;
@@ -248,6 +254,8 @@ export function pullMap<T, R>(
           },
           error: (err) => {
             probe?.ended(probe.now() - startedAt, 'failed');
+            if (controller && !Number.isNaN(sampledAt))
+              controller.sample(asyncScheduler.now() - sampledAt, inflight, true);
             if (whenFailed === 'error') {
               fail(err);
             } else if (whenFailed === 'continue') {
@@ -266,6 +274,9 @@ export function pullMap<T, R>(
           },
           complete: () => {
             probe?.ended(probe.now() - startedAt, 'completed');
+            if (controller && !Number.isNaN(sampledAt)) {
+              controller.sample(asyncScheduler.now() - sampledAt, inflight, false);
+            }
             finish();
           },
         }),
@@ -309,20 +320,26 @@ export function pullMap<T, R>(
       );
     }
     if (isClosed()) return;
-    const initial = watchLimit(
-      OPERATOR,
-      'concurrency',
-      concurrency,
-      check.positiveIntegerOrInfinity,
-      destination,
-      (n) => {
-        limit = n;
-        topUp();
-      },
-      fail,
-    );
+    const initial = controller
+      ? controller.limit
+      : watchLimit(
+          OPERATOR,
+          'concurrency',
+          concurrency as number | Observable<number>,
+          check.positiveIntegerOrInfinity,
+          destination,
+          (n) => {
+            limit = n;
+            topUp();
+          },
+          fail,
+        );
     if (initial === undefined) return;
     limit = initial;
+    controller?.listen((n) => {
+      limit = n;
+      topUp();
+    });
     // The first pulls do not wait for downstream demand: the work may start before results are asked for.
     pulling += limit;
     puller.request(limit);
