@@ -26,6 +26,10 @@ export { leakyBucket } from './operators/leakyBucket.js';
 export type { LeakyBucketOptions } from './operators/leakyBucket.js';
 export { tokenBucket } from './operators/tokenBucket.js';
 export type { TokenBucketOptions } from './operators/tokenBucket.js';
+export { memoryTokenStore } from './stores/memoryTokenStore.js';
+export type { MemoryTokenStoreOptions } from './stores/memoryTokenStore.js';
+export type { TokenGrant, TokenRequest, TokenStore } from './stores/TokenStore.js';
+export type { StoreErrorMode } from './internal/storeTokenBucket.js';
 
 // Demand-paced flow control
 export { pullFeedback } from './operators/pullFeedback.js';
@@ -50,6 +54,9 @@ export type {
   GradientParameters,
   VegasParameters,
 } from './adaptive/adaptiveConcurrency.js';
+
+export { adaptiveCapacity, AdaptiveCapacity, isAdaptiveCapacity } from './adaptive/adaptiveCapacity.js';
+export type { AdaptiveCapacityOptions } from './adaptive/adaptiveCapacity.js';
 
 // Circuit breaker
 export { CircuitBreaker } from './breaker/CircuitBreaker.js';

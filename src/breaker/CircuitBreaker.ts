@@ -14,6 +14,7 @@ import { createBufferOperator, type OnInnerError, type RunPolicy } from '../inte
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import * as check from '../internal/validate.js';
 import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
+import type { AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import type { AdaptiveConcurrency } from '../adaptive/adaptiveConcurrency.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 import { CountWindow, TimeWindow, type OutcomeWindow, type WindowJSON } from './windows.js';
@@ -114,7 +115,7 @@ export interface ProtectOptions<T, R = never> {
    * Required with `whenOpen: 'wait'`.
    * @default Infinity
    */
-  capacity?: number | Observable<number>;
+  capacity?: number | Observable<number> | AdaptiveCapacity;
   /** What a full queue does with an arriving value. @default 'drop-incoming' */
   overflow?: OverflowStrategy;
   /** The longest a value may wait, in ms; then it is reported `'expired'`. @default Infinity */

@@ -7,6 +7,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { BufferOverflowError } from '../errors.js';
+import type { CapacityEstimator } from '../adaptive/adaptiveCapacity.js';
 import type { FlowProbe } from '../monitoring/FlowMeter.js';
 import { SubscriptionClock } from './clock.js';
 import type { DropReason, OnDrop, OverflowStrategy } from '../types.js';
@@ -102,6 +103,13 @@ export interface GatedQueueSettings<T> {
   probe?: FlowProbe;
   /** Keep time even without `ttl` or a meter (for `time()`: an adaptive limit times each call). */
   timed?: boolean;
+  /**
+   * A capacity sized by the consumer's speed (`adaptiveCapacity`): read at each arrival instead of
+   * `capacity`. It learns from `completed()` calls, or from every release with `countReleases`.
+   */
+  estimator?: CapacityEstimator;
+  /** Feed the estimator one completion per release (the buckets, pullFeedback). */
+  countReleases?: boolean;
 }
 
 /**
@@ -142,6 +150,8 @@ export class GatedQueue<T> {
   private readonly scheduler: SchedulerLike;
   /** Reads `scheduler`'s time (only with a finite `ttl`), failing the stream if it goes backwards. */
   private readonly clock: SubscriptionClock | undefined;
+  private readonly estimator: CapacityEstimator | undefined;
+  private readonly countReleases: boolean;
   /** The meter's probe for this subscription, if any. */
   private readonly probe: FlowProbe | undefined;
   /** Values waiting, as last told to the meter. */
@@ -167,7 +177,13 @@ export class GatedQueue<T> {
     this.scheduler = settings.scheduler ?? asyncScheduler;
     this.probe = settings.probe;
     // Arrival times are kept for expiry, and for the meter's wait times.
-    const timed = this.ttl !== Infinity || this.probe !== undefined || settings.timed === true;
+    this.estimator = settings.estimator;
+    this.countReleases = settings.countReleases === true && this.estimator !== undefined;
+    const timed =
+      this.ttl !== Infinity ||
+      this.probe !== undefined ||
+      settings.timed === true ||
+      this.estimator !== undefined;
     if (timed) {
       this.clock = settings.clock ?? new SubscriptionClock(settings.operator, this.scheduler);
       this.clock.now();
@@ -193,7 +209,12 @@ export class GatedQueue<T> {
 
   /** The limit on waiting values in force. */
   get capacityLimit(): number {
-    return this.capacity;
+    return this.estimator ? this.estimator.capacityAt(this.now()) : this.capacity;
+  }
+
+  /** The consumer finished one value (for an adaptive capacity). */
+  completed(): void {
+    this.estimator?.completed(this.now());
   }
 
   /**
@@ -410,7 +431,9 @@ export class GatedQueue<T> {
 
   /** Releases a value through the gate; the meter counts it unless the gate refused it. */
   private handOn(value: T, index: number, cost: number, wait: number): void {
-    if (this.gate.release(value, index, cost) !== false) this.probe?.released(wait);
+    if (this.gate.release(value, index, cost) === false) return;
+    this.probe?.released(wait);
+    if (this.countReleases) this.completed();
   }
 
   /** Reports a value that is not released (`onDrop`); a throwing `onDrop` errors the stream. */
@@ -475,7 +498,8 @@ export class GatedQueue<T> {
         return;
       }
     }
-    if (queue.length < this.capacity) {
+    const capacity = this.estimator ? this.estimator.capacityAt(arrival) : this.capacity;
+    if (queue.length < capacity) {
       queue.push(value, index, cost, arrival, rank);
       return;
     }
@@ -531,9 +555,7 @@ export class GatedQueue<T> {
       case 'error': {
         this.report(value, reason);
         const make = settings.overflowError;
-        this.fail(
-          make ? make(value, cost) : new BufferOverflowError(this.capacity, value, settings.operator),
-        );
+        this.fail(make ? make(value, cost) : new BufferOverflowError(capacity, value, settings.operator));
         return;
       }
     }

@@ -10,6 +10,7 @@ import { GatedQueue, type EngineOverflow } from './GatedQueue.js';
 import { checkLimit, watchLimit, type Limit } from './limits.js';
 import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import { isAdaptiveConcurrency, type AdaptiveConcurrency } from '../adaptive/adaptiveConcurrency.js';
+import { isAdaptiveCapacity, type AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { toObservable } from './toObservable.js';
 import * as check from './validate.js';
@@ -124,12 +125,13 @@ export interface BufferVariant<T, R = unknown> {
 /** A bounded buffer in front of async work, with the overflow strategy given by the operator. */
 export function createBufferOperator<T, R>(
   operator: string,
-  capacity: Limit,
+  capacity: Limit | AdaptiveCapacity,
   project: (value: T, index: number) => ObservableInput<R>,
   options: BufferOptions<T, R> | undefined,
   { overflow, rank, knownKeys = BUFFER_OPTION_KEYS, policy: makePolicy }: BufferVariant<T, R>,
 ): OperatorFunction<T, R> {
-  checkLimit(operator, 'capacity', capacity, check.nonNegativeIntegerOrInfinity);
+  const sized = isAdaptiveCapacity(capacity) ? capacity : undefined;
+  if (!sized) checkLimit(operator, 'capacity', capacity, check.nonNegativeIntegerOrInfinity);
   check.isFunction(operator, 'project', project);
   check.options(operator, options, knownKeys);
   const {
@@ -172,6 +174,7 @@ export function createBufferOperator<T, R>(
           rank,
           probe,
           timed: adaptive !== undefined,
+          estimator: sized?.estimator(),
         },
         {
           canRelease: () => active < limit && (policy?.canStart?.() ?? true),
@@ -182,6 +185,7 @@ export function createBufferOperator<T, R>(
           release: (value, index) => {
             const done = (): void => {
               active--;
+              if (sized) queue.completed();
               queue.drain();
             };
             if (!policy) {
@@ -285,17 +289,19 @@ export function createBufferOperator<T, R>(
         };
       };
 
-      const initialCapacity = watchLimit(
-        operator,
-        'capacity',
-        capacity,
-        check.nonNegativeIntegerOrInfinity,
-        destination,
-        (n) => {
-          queue.setCapacity(n);
-        },
-        fail,
-      );
+      const initialCapacity = sized
+        ? 0
+        : watchLimit(
+            operator,
+            'capacity',
+            capacity as Limit,
+            check.nonNegativeIntegerOrInfinity,
+            destination,
+            (n) => {
+              queue.setCapacity(n);
+            },
+            fail,
+          );
       if (initialCapacity === undefined) return;
       queue.setCapacity(initialCapacity);
       const initialConcurrency = controller

@@ -1,4 +1,5 @@
 import type { Observable, ObservableInput, OperatorFunction } from 'rxjs';
+import type { AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import { BUFFER_OPTION_KEYS, createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
 import { options as checkOptions, overflowStrategy } from '../internal/validate.js';
 import type { OverflowStrategy } from '../types.js';
@@ -61,7 +62,7 @@ export interface BufferBoundedOptions<T, R = never> extends BufferOptions<T, R> 
  * @return An operator emitting the projected values in the order the inners emit them.
  */
 export function bufferBounded<T, R>(
-  capacity: number | Observable<number>,
+  capacity: number | Observable<number> | AdaptiveCapacity,
   project: (value: T, index: number) => ObservableInput<R>,
   options: BufferBoundedOptions<NoInfer<T>, NoInfer<R>>,
 ): OperatorFunction<T, R> {

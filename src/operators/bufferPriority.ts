@@ -1,4 +1,5 @@
 import type { Observable, ObservableInput, OperatorFunction } from 'rxjs';
+import type { AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import { BUFFER_OPTION_KEYS, createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
 import { isFunction, options as checkOptions } from '../internal/validate.js';
 
@@ -75,7 +76,7 @@ const OPERATOR = 'bufferPriority';
  * @return An operator emitting the projected values in the order the inners emit them.
  */
 export function bufferPriority<T, R>(
-  capacity: number | Observable<number>,
+  capacity: number | Observable<number> | AdaptiveCapacity,
   project: (value: T, index: number) => ObservableInput<R>,
   // `priority` may tell the value type (as `project` does); the other callbacks never do.
   options: BufferPriorityOptions<NoInfer<T>, NoInfer<R>> & { priority: (value: T) => number },

@@ -1,4 +1,5 @@
 import type { Observable, ObservableInput, OperatorFunction } from 'rxjs';
+import type { AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import { createBufferOperator, type BufferOptions } from '../internal/bufferInternals.js';
 
 /**
@@ -34,7 +35,7 @@ import { createBufferOperator, type BufferOptions } from '../internal/bufferInte
  * @return An operator emitting the projected values in the order the inners emit them.
  */
 export function bufferSliding<T, R>(
-  capacity: number | Observable<number>,
+  capacity: number | Observable<number> | AdaptiveCapacity,
   project: (value: T, index: number) => ObservableInput<R>,
   options?: BufferOptions<NoInfer<T>, NoInfer<R>>,
 ): OperatorFunction<T, R> {

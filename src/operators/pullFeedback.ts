@@ -2,6 +2,7 @@ import { Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'r
 import { Demand, subscribeToDemand } from '../internal/demand.js';
 import { GatedQueue } from '../internal/GatedQueue.js';
 import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
+import { isAdaptiveCapacity, type AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import * as check from '../internal/validate.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 
@@ -13,10 +14,11 @@ export interface PullFeedbackOptions<T> {
    */
   initialDemand?: number;
   /**
-   * Values held while there is no demand: a non-negative integer or `Infinity`.
+   * Values held while there is no demand: a non-negative integer or `Infinity`, or an
+   * {@link AdaptiveCapacity} (sized by how fast demand takes values).
    * @default Infinity
    */
-  capacity?: number;
+  capacity?: number | AdaptiveCapacity;
   /**
    * What to do with a value that arrives when `capacity` values are already held.
    * @default 'drop-incoming'
@@ -112,7 +114,8 @@ export function pullFeedback<T>(
     meter,
   } = options ?? {};
   check.nonNegativeIntegerOrInfinity(OPERATOR, 'initialDemand', initialDemand);
-  check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);
+  const sized = isAdaptiveCapacity(capacity) ? capacity : undefined;
+  if (!sized) check.nonNegativeIntegerOrInfinity(OPERATOR, 'capacity', capacity);
   check.overflowStrategy(OPERATOR, overflow);
   check.nonNegativeOrInfinity(OPERATOR, 'ttl', ttl);
   check.scheduler(OPERATOR, scheduler);
@@ -122,16 +125,18 @@ export function pullFeedback<T>(
   return (source) =>
     new Observable<T>((destination) => {
       const demand = new Demand(initialDemand);
-      const queue = new GatedQueue<T>(
+      const queue: GatedQueue<T> = new GatedQueue<T>(
         destination,
         {
           operator: OPERATOR,
-          capacity,
+          capacity: sized ? 0 : (capacity as number),
           overflow,
           onDrop,
           ttl,
           scheduler,
-          probe: meter ? attachMeter(meter, { capacity: () => capacity }) : undefined,
+          probe: meter ? attachMeter(meter, { capacity: () => queue.capacityLimit }) : undefined,
+          estimator: sized?.estimator(),
+          countReleases: true,
         },
         {
           canRelease: () => demand.available,

@@ -1,7 +1,18 @@
 import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
 import { checkLimit } from '../internal/limits.js';
 import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
-import { costAboveCapacity, createTokenBucket, tokenPeriod } from '../internal/tokenBucketInternals.js';
+import {
+  createStoreTokenBucket,
+  type StoreErrorMode,
+  type StoreSettings,
+} from '../internal/storeTokenBucket.js';
+import {
+  costAboveCapacity,
+  createTokenBucket,
+  tokenPeriod,
+  type TokenBucketSettings,
+} from '../internal/tokenBucketInternals.js';
+import type { TokenStore } from '../stores/TokenStore.js';
 import * as check from '../internal/validate.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 
@@ -73,6 +84,52 @@ export interface TokenBucketOptions<T> {
   onDrop?: OnDrop<T>;
   /** Counts what flows through this operator, with the tokens available (see {@link FlowMeter}). */
   meter?: FlowMeter;
+  /**
+   * Where the bucket lives when several operators or processes share one limit: a
+   * {@link TokenStore} such as `memoryTokenStore()` or `redisTokenStore(...)` from
+   * `rxjs-backpressure/redis`. The store starts full; `initialTokens` does not apply.
+   *
+   * Shape mode takes the tokens of all the values that wait, up to `capacity`, in one request and
+   * spreads them at the delays the store answers; values that arrive while a request is in flight
+   * wait (subject to `queueCapacity`, `overflow` and `ttl`, which also covers the wait after the
+   * answer). Police mode asks once per value and applies the answers in arrival order. A request in
+   * flight at unsubscribe is abandoned: its answer is ignored and the tokens it took are not given
+   * back. Limits that change are sent with the next request. The meter's `tokens` gauge reads 0
+   * (the tokens live in the store), except while `'local'` falls back.
+   * @default undefined (an in-process bucket: none of the store options apply)
+   */
+  store?: TokenStore;
+  /**
+   * With `store`: what happens while the store cannot be reached (it throws, rejects, or, for
+   * `redisTokenStore`, does not answer within its `timeout`):
+   * - `'error'`: the output errors with the store's error; waiting values are reported `'cleared'`;
+   * - `'open'`: values pass without any limit;
+   * - `'closed'`: values are reported `'rejected'`;
+   * - `'local'`: an in-process bucket of the same `capacity` and `tokensPerInterval / instances`
+   *   takes over (it starts with `capacity / instances` tokens).
+   *
+   * Except with `'error'`, the operator goes back to the store once it answers again, trying it at
+   * most once per `retryInterval`.
+   * @default 'error'
+   */
+  onStoreError?: StoreErrorMode;
+  /**
+   * With `onStoreError: 'local'` (and required there): how many processes share the store, so that
+   * their fallback buckets together keep about the shared rate. A positive integer.
+   */
+  instances?: number;
+  /**
+   * With `store` and `onStoreError` `'open'`, `'closed'` or `'local'`: the least time between two
+   * attempts to reach the store again while falling back, in ms. A finite number >= 0.
+   * @default 1000
+   */
+  retryInterval?: number;
+  /**
+   * With `store`: called when the store fails and the operator falls back (or, with `'error'`, before
+   * the output errors), and again on every retry that fails; not for each value. A throw errors
+   * the output.
+   */
+  onStoreFailure?: (error: unknown, mode: StoreErrorMode) => void;
 }
 
 const OPERATOR = 'tokenBucket';
@@ -89,7 +146,13 @@ const TOKEN_BUCKET_KEYS: readonly string[] = [
   'scheduler',
   'onDrop',
   'meter',
+  'store',
+  'onStoreError',
+  'instances',
+  'retryInterval',
+  'onStoreFailure',
 ];
+const STORE_ERROR_MODES: readonly StoreErrorMode[] = ['error', 'open', 'closed', 'local'];
 
 /**
  * Lets bursts through up to a capacity, then paces values to a sustained rate.
@@ -196,7 +259,14 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
     queueCapacity = requestedQueue;
   }
 
-  return createTokenBucket<T>({
+  const storeSettings = checkStoreOptions(options);
+  if (storeSettings && options.initialTokens !== undefined) {
+    throw new RangeError(
+      `${OPERATOR}: \`initialTokens\` does not apply with \`store\` (a store's bucket starts full), got ${check.describe(options.initialTokens)}`,
+    );
+  }
+
+  const settings: TokenBucketSettings<T> = {
     operator: OPERATOR,
     capacity,
     tokensPerInterval,
@@ -211,5 +281,59 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
     scheduler,
     onDrop,
     meter,
-  });
+  };
+  // Without a store the in-process bucket runs as it always has: the store path is a separate one.
+  return storeSettings
+    ? createStoreTokenBucket<T>(settings, storeSettings)
+    : createTokenBucket<T>(settings);
+}
+
+/** Validates the store options; `undefined` without a store (then none of them may be given). */
+function checkStoreOptions(options: TokenBucketOptions<never>): StoreSettings | undefined {
+  const { store, onStoreError = 'error', instances, retryInterval = 1000, onStoreFailure } = options;
+  if (store === undefined) {
+    for (const key of ['onStoreError', 'instances', 'retryInterval', 'onStoreFailure'] as const) {
+      if (options[key] !== undefined) {
+        throw new RangeError(
+          `${OPERATOR}: \`${key}\` applies only with \`store\`, got ${check.describe(options[key])}`,
+        );
+      }
+    }
+    return undefined;
+  }
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof (store as { acquire?: unknown }).acquire !== 'function'
+  ) {
+    throw new TypeError(
+      `${OPERATOR}: \`store\` must be a TokenStore (an object with an acquire method), got ${check.describe(store)}`,
+    );
+  }
+  const modeValue: unknown = onStoreError;
+  if (!(STORE_ERROR_MODES as readonly unknown[]).includes(modeValue)) {
+    throw new (typeof modeValue === 'string' ? RangeError : TypeError)(
+      `${OPERATOR}: \`onStoreError\` must be one of 'error', 'open', 'closed', 'local', got ${check.describe(modeValue)}`,
+    );
+  }
+  if (onStoreError === 'local') {
+    if (instances === undefined) {
+      throw new TypeError(
+        `${OPERATOR}: \`instances\` is required with onStoreError 'local' (the fallback bucket gets \`tokensPerInterval / instances\`)`,
+      );
+    }
+    check.positiveInteger(OPERATOR, 'instances', instances);
+  } else if (instances !== undefined) {
+    throw new RangeError(
+      `${OPERATOR}: \`instances\` applies only with onStoreError 'local', got ${check.describe(instances)}`,
+    );
+  }
+  check.finiteNonNegative(OPERATOR, 'retryInterval', retryInterval);
+  if (onStoreError === 'error' && options.retryInterval !== undefined) {
+    throw new RangeError(
+      `${OPERATOR}: \`retryInterval\` does not apply with onStoreError 'error' (the output errors at the first failure), got ${check.describe(retryInterval)}`,
+    );
+  }
+  check.optionalFunction(OPERATOR, 'onStoreFailure', onStoreFailure);
+  return { store, onStoreError, instances: instances ?? 1, retryInterval, onStoreFailure };
 }
