@@ -17,6 +17,7 @@ import {
 import type { Library } from './lib/library.js';
 import { markdownTable, mb, num, ratio } from './lib/markdown.js';
 import { compareRuns, heapUsedAfterGc, median, nsSince, stats, type Run, type Stats } from './lib/measure.js';
+import { firehose } from './lib/sources.js';
 import type { BenchContext, BenchSection, BenchSuite } from './lib/suite.js';
 
 type Project<T> = (value: T) => ObservableInput<T>;
@@ -27,14 +28,6 @@ interface OperatorCase {
   /** Ours (counts towards the targets) or the RxJS operator it is compared with. */
   ours: boolean;
   make: <T>(lib: Library, project: Project<T>) => OperatorFunction<T, T>;
-}
-
-/** A synchronous source of `n` values that stops as soon as its subscriber is closed. */
-function firehose<T>(n: number, value: (i: number) => T): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    for (let i = 0; i < n && !subscriber.closed; i++) subscriber.next(value(i));
-    subscriber.complete();
-  });
 }
 
 const identity = (i: number) => i;

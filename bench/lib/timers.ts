@@ -5,6 +5,7 @@
  * - `countGlobalTimers` replaces the global `setTimeout`/`setInterval` (and their `clear*`) while an
  *   async job runs, so that it sees every real timer, whoever creates it (RxJS's `asyncScheduler`,
  *   Bottleneck, `limiter`). Nothing else may run meanwhile: the harness runs one job at a time.
+ *   `installTimerCounter` does the same around a synchronous job.
  * - `CountingScheduler` wraps a virtual-time `SchedulerLike` and counts the actions scheduled through
  *   it, sampling the scheduler's pending count to find the most pending at once.
  */
@@ -20,13 +21,11 @@ export interface TimerCount {
 type TimerHandle = ReturnType<typeof setTimeout>;
 
 /**
- * Runs `job` with the global timer functions replaced by counting ones, and restores them when the
- * job settles. A `setTimeout` is live from creation until it fires or is cleared; a `setInterval`
- * until it is cleared.
+ * Replaces the global timer functions with counting ones until `restore()` is called, for a job that
+ * runs synchronously (a synchronous run that may create and clear timers). A `setTimeout` is live
+ * from creation until it fires or is cleared; a `setInterval` until it is cleared.
  */
-export async function countGlobalTimers<R>(
-  job: () => Promise<R>,
-): Promise<{ result: R; timers: TimerCount }> {
+export function installTimerCounter(): { timers: TimerCount; restore: () => void } {
   const g = globalThis as unknown as {
     setTimeout: typeof setTimeout;
     setInterval: typeof setInterval;
@@ -76,11 +75,27 @@ export async function countGlobalTimers<R>(
     original.clearInterval(handle);
   }) as typeof clearInterval;
 
+  return {
+    timers,
+    restore: () => {
+      Object.assign(g, original);
+    },
+  };
+}
+
+/**
+ * Runs `job` with the global timer functions replaced by counting ones (see
+ * {@link installTimerCounter}), and restores them when the job settles.
+ */
+export async function countGlobalTimers<R>(
+  job: () => Promise<R>,
+): Promise<{ result: R; timers: TimerCount }> {
+  const { timers, restore } = installTimerCounter();
   try {
     const result = await job();
     return { result, timers };
   } finally {
-    Object.assign(g, original);
+    restore();
   }
 }
 
