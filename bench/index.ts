@@ -9,6 +9,7 @@
  *
  * Needs `node --expose-gc --import tsx` (the npm script passes both). Progress goes to stderr.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -79,6 +80,26 @@ function machine(): string {
   );
 }
 
+/**
+ * The commit the measured `src/` comes from, and whether it had uncommitted changes (several people
+ * work in one tree, so the code measured is not always a commit). Empty outside a git checkout.
+ */
+function sourceRevision(): string {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: join(BENCH_DIR, '..'),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  try {
+    const commit = git('rev-parse', '--short', 'HEAD');
+    const changed = git('status', '--porcelain', '--', 'src').length > 0;
+    return ` at commit ${commit}${changed ? ' with uncommitted changes in `src/`' : ''}`;
+  } catch {
+    return '';
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   requireGc();
@@ -88,6 +109,7 @@ async function main(): Promise<void> {
   const suites = await loadSuites(args.filters);
 
   const machineAtStart = machine();
+  const revision = sourceRevision();
   const started = Date.now();
   const parts: string[] = [];
   const targets: { area: string; target: BenchSection['targets'][number] }[] = [];
@@ -114,7 +136,7 @@ async function main(): Promise<void> {
     `Reproduce with \`${COMMAND}\`, which prints this report and rewrites \`docs/benchmarks.md\` ` +
       '(`npm run bench` alone only prints it; `npm run bench -- --quick` checks the harness in seconds).',
     '',
-    `Run on ${new Date().toISOString().slice(0, 10)} in ${seconds} s: ${machineAtStart}; library code: ${description}.` +
+    `Run on ${new Date().toISOString().slice(0, 10)} in ${seconds} s: ${machineAtStart}; library code: ${description}${revision}.` +
       (args.quick ? ' **Quick run: sizes and run counts are reduced, figures are not meaningful.**' : ''),
     '',
     'The machine is shared with other work and noisy. Every figure is a median of repeated runs ' +
