@@ -9,10 +9,13 @@
  *    kept, shed and let expire, per class, and how long the processed requests waited.
  * 4. Circuit breaker: a downstream that fails for 10 s, with no breaker and with each `whenOpen`
  *    mode of `CircuitBreaker.protect` (./breaker.ts has the rows, the workload and the runner).
+ * 5. Monitoring: the first tables' operators with a FlowMeter each; what each meter saw, and a
+ *    sparkline of the values waiting over time (./monitoring.ts has the rows and the runner).
  *
  * The rows come from ./scenarios.ts; the workloads and the API limit are defined there too.
  */
 import { outageSection } from './breaker.js';
+import { monitoringSection } from './monitoring.js';
 import { runDegradation, runRateLimit, runScenario } from './run.js';
 import {
   apiLimit,
@@ -217,6 +220,9 @@ const output = [
   '',
   '',
   ...outageSection(WIDTH),
+  '',
+  '',
+  ...monitoringSection(WIDTH),
   '',
   wrap(
     'In short: the buffers decide which values a slow consumer gets, the rate limiters decide ' +

@@ -108,7 +108,7 @@ class Lives {
 }
 
 /** How a run ended. */
-interface Ending {
+export interface Ending {
   outcome: 'completed' | 'errored';
   endedAt: number;
   error?: string;
@@ -119,7 +119,7 @@ interface Ending {
  * and in a fixed order (the default `asyncScheduler` of the library's operators included), so every
  * run gives the same table. `body` subscribes and returns a function that reads how the run ended.
  */
-function inVirtualTime(
+export function inVirtualTime(
   label: string,
   body: (
     scheduler: TestScheduler,
