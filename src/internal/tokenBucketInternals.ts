@@ -291,13 +291,15 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
     });
 }
 
-function tooExpensive(operator: string, c: number, capacity: number): RangeError {
+/** The RangeError for a value whose cost is above `capacity`. */
+export function tooExpensive(operator: string, c: number, capacity: number): RangeError {
   return new RangeError(
     `${operator}: a value costs ${String(c)} token(s) but the bucket holds at most \`capacity\` ${String(capacity)}, so it can never pass`,
   );
 }
 
-function checkedCost<T>(
+/** A `cost` function whose results are checked (a number >= 0, at most `capacity`). */
+export function checkedCost<T>(
   operator: string,
   fn: (value: T) => number,
   capacity: () => number,

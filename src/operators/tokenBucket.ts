@@ -146,6 +146,9 @@ const TOKEN_BUCKET_KEYS: readonly string[] = [
   'scheduler',
   'onDrop',
   'meter',
+];
+/** Accepted too; left out of the unknown-key message, which lists the in-process bucket's options. */
+const STORE_KEYS: readonly string[] = [
   'store',
   'onStoreError',
   'instances',
@@ -198,7 +201,7 @@ const STORE_ERROR_MODES: readonly StoreErrorMode[] = ['error', 'open', 'closed',
  * @return An operator emitting the source's values, paced or policed.
  */
 export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTypeOperatorFunction<T> {
-  check.options(OPERATOR, options, TOKEN_BUCKET_KEYS, { required: true });
+  check.options(OPERATOR, withoutStoreKeys(options), TOKEN_BUCKET_KEYS, { required: true });
   const {
     capacity,
     tokensPerInterval,
@@ -283,9 +286,14 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
     meter,
   };
   // Without a store the in-process bucket runs as it always has: the store path is a separate one.
-  return storeSettings
-    ? createStoreTokenBucket<T>(settings, storeSettings)
-    : createTokenBucket<T>(settings);
+  return storeSettings ? createStoreTokenBucket<T>(settings, storeSettings) : createTokenBucket<T>(settings);
+}
+
+/** The options without the store ones, for the unknown-key check (anything else is returned as is). */
+function withoutStoreKeys(options: unknown): unknown {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
+  if (!STORE_KEYS.some((key) => key in options)) return options;
+  return Object.fromEntries(Object.entries(options).filter(([key]) => !STORE_KEYS.includes(key)));
 }
 
 /** Validates the store options; `undefined` without a store (then none of them may be given). */
@@ -301,10 +309,11 @@ function checkStoreOptions(options: TokenBucketOptions<never>): StoreSettings | 
     }
     return undefined;
   }
+  const given: unknown = store;
   if (
-    typeof store !== 'object' ||
-    store === null ||
-    typeof (store as { acquire?: unknown }).acquire !== 'function'
+    typeof given !== 'object' ||
+    given === null ||
+    typeof (given as { acquire?: unknown }).acquire !== 'function'
   ) {
     throw new TypeError(
       `${OPERATOR}: \`store\` must be a TokenStore (an object with an acquire method), got ${check.describe(store)}`,
