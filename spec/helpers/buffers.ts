@@ -31,28 +31,38 @@ export interface BufferCase {
   ): OperatorFunction<T, R>;
 }
 
-/** Every buffer that queues, in one table. `bufferPriority` gets priority 0 for all unless told. */
+/** The options without `priority`, for the buffers that have no such option. */
+function plain<T, R>(options: AnyBufferOptions<T, R> | undefined): BufferOptions<T, R> | undefined {
+  if (!options || !('priority' in options)) return options;
+  const { priority: _, ...rest } = options;
+  return rest;
+}
+
+/**
+ * Every buffer that queues, in one table. `bufferPriority` gets priority 0 for all unless told; the
+ * others ignore `priority`.
+ */
 export const BUFFERS: readonly BufferCase[] = [
   {
     label: 'bufferFixed',
     operator: 'bufferFixed',
     overflow: 'error',
     dropReason: 'overflow',
-    make: (capacity, project, options) => bufferFixed(capacity, project, options),
+    make: (capacity, project, options) => bufferFixed(capacity, project, plain(options)),
   },
   {
     label: 'bufferDropping',
     operator: 'bufferDropping',
     overflow: 'drop-incoming',
     dropReason: 'overflow',
-    make: (capacity, project, options) => bufferDropping(capacity, project, options),
+    make: (capacity, project, options) => bufferDropping(capacity, project, plain(options)),
   },
   {
     label: 'bufferSliding',
     operator: 'bufferSliding',
     overflow: 'drop-oldest',
     dropReason: 'overflow',
-    make: (capacity, project, options) => bufferSliding(capacity, project, options),
+    make: (capacity, project, options) => bufferSliding(capacity, project, plain(options)),
   },
   {
     label: "bufferBounded 'drop-newest-queued'",
@@ -60,7 +70,7 @@ export const BUFFERS: readonly BufferCase[] = [
     overflow: 'drop-newest-queued',
     dropReason: 'overflow',
     make: (capacity, project, options) =>
-      bufferBounded(capacity, project, { ...options, overflow: 'drop-newest-queued' }),
+      bufferBounded(capacity, project, { ...plain(options), overflow: 'drop-newest-queued' }),
   },
   {
     label: "bufferBounded 'drop-queue'",
@@ -68,7 +78,7 @@ export const BUFFERS: readonly BufferCase[] = [
     overflow: 'drop-queue',
     dropReason: 'overflow',
     make: (capacity, project, options) =>
-      bufferBounded(capacity, project, { ...options, overflow: 'drop-queue' }),
+      bufferBounded(capacity, project, { ...plain(options), overflow: 'drop-queue' }),
   },
   {
     label: 'bufferPriority',
