@@ -160,7 +160,7 @@ export function registerFlowMetrics(
   const gauge = (name: string, description: string, options: MetricOptions): ObservableInstrument =>
     otelMeter.createObservableGauge(name, { description, ...options });
 
-  const received = counter('backpressure.items.received', 'Values that reached the flow’s operators.');
+  const received = counter('backpressure.items.received', "Values that reached the flow's operators.");
   const released = counter(
     'backpressure.items.released',
     'Values handed on: to the work (project), emitted by a bucket or pullFeedback, or pulled and passed on.',
@@ -173,7 +173,7 @@ export function registerFlowMetrics(
     unit: ITEMS,
     valueType: INT,
   });
-  const tokens = gauge('backpressure.tokens.available', 'Tokens available now in the flow’s buckets.', {
+  const tokens = gauge('backpressure.tokens.available', "Tokens available now in the flow's buckets.", {
     unit: '{token}',
     valueType: DOUBLE,
   });
