@@ -10,6 +10,8 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^rxjs-backpressure$': '<rootDir>/src/index.ts',
     '^rxjs-backpressure/testing$': '<rootDir>/src/testing/index.ts',
+    '^rxjs-backpressure/simulation$': '<rootDir>/src/simulation/index.ts',
     '^rxjs-backpressure/opentelemetry$': '<rootDir>/src/opentelemetry/index.ts',
+    '^rxjs-backpressure/redis$': '<rootDir>/src/redis/index.ts',
   },
 };
