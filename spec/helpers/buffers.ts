@@ -34,7 +34,8 @@ export interface BufferCase {
 /** The options without `priority`, for the buffers that have no such option. */
 function plain<T, R>(options: AnyBufferOptions<T, R> | undefined): BufferOptions<T, R> | undefined {
   if (!options || !('priority' in options)) return options;
-  const { priority: _, ...rest } = options;
+  const rest = { ...options };
+  delete rest.priority;
   return rest;
 }
 
