@@ -493,6 +493,23 @@ describe('CircuitBreaker.protect (issue 10, rules 6, 7 and 11)', () => {
       expect(d.running).toEqual(['b']);
     });
 
+    it('a value whose ttl ends at the half-open instant is released, not expired (releases of the instant first)', () => {
+      const d = drive(
+        { consecutiveFailures: 1, openDuration: 10 },
+        { whenOpen: 'wait', capacity: 5, ttl: 10 },
+      );
+      caller(d.breaker)().fail();
+      d.source.next('a');
+      d.scheduler.advanceTo(1);
+      d.source.next('b');
+      d.scheduler.advanceTo(10);
+      expect(d.running).toEqual(['a']);
+      expect(d.drops.drops).toEqual([]);
+      d.scheduler.advanceTo(11);
+      // b's ttl ends at 11 while the probe runs: the probe slot is the only one, so b expires.
+      expect(d.drops.timeline).toEqual([{ value: 'b', reason: 'expired', frame: 11 }]);
+    });
+
     it('holds one scheduled action while open and values wait; none when nothing waits', () => {
       const d = drive({ consecutiveFailures: 1, openDuration: 10 }, { whenOpen: 'wait', capacity: 5 });
       caller(d.breaker)().fail();
@@ -603,6 +620,50 @@ describe('CircuitBreaker.protect (issue 10, rules 6, 7 and 11)', () => {
       expect(breaker.state).toBe('closed');
       expect([...started].sort()).toEqual(['1a', '2a', '2b']);
       expect(started.indexOf('2a')).toBeLessThan(started.indexOf('2b'));
+    });
+  });
+
+  describe('many in-flight calls failing at once (opossum #385, through protect)', () => {
+    it("opens once, then the waiting values probe and close it at the half-open instant ('wait')", () => {
+      const scheduler = manual();
+      const opens: number[] = [];
+      const breaker = new CircuitBreaker({
+        consecutiveFailures: 3,
+        openDuration: (n) => {
+          opens.push(n);
+          return 10;
+        },
+        scheduler,
+      });
+      const states: string[] = [];
+      breaker.state$.subscribe((c) => states.push(`${c.state}@${String(c.since)}`));
+      const downstream = new Subject<string>();
+      const source = new Subject<string>();
+      const out: string[] = [];
+      const drops = recordDrops<string>();
+      source
+        .pipe(
+          breaker.protect((v) => (v.startsWith('in flight') ? downstream : of(v.toUpperCase())), {
+            whenOpen: 'wait',
+            capacity: 10,
+            onError: 'continue',
+            onDrop: drops.onDrop,
+          }),
+        )
+        .subscribe((v) => out.push(v));
+      for (let i = 0; i < 20; i++) source.next(`in flight ${String(i)}`);
+      scheduler.advanceTo(2);
+      downstream.error(boom); // all twenty fail at once
+      source.next('a');
+      source.next('b');
+      expect(breaker.state).toBe('open');
+      scheduler.advanceTo(12);
+      expect(out).toEqual(['A', 'B']);
+      expect(breaker.state).toBe('closed');
+      expect(opens).toEqual([1]);
+      expect(states).toEqual(['closed@0', 'open@2', 'half-open@12', 'closed@12']);
+      expect(drops.drops).toEqual([]);
+      expect(scheduler.pendingCount).toBe(0);
     });
   });
 
