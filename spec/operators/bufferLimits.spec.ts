@@ -505,6 +505,36 @@ describe('limits that change while the stream runs (issue 8, section 3)', () => 
     expect(capacity.observed).toBe(false);
   });
 
+  it('on the real clock too: a raise emitted from a timer starts waiting values in that same callback', async () => {
+    const concurrency = new BehaviorSubject(1);
+    const started: string[] = [];
+    const source = new Subject<string>();
+    const subscription = source
+      .pipe(
+        bufferDropping(
+          5,
+          (v: string) => {
+            started.push(v);
+            return NEVER;
+          },
+          { concurrency },
+        ),
+      )
+      .subscribe();
+    source.next('a');
+    source.next('b');
+    source.next('c');
+    const seen = await new Promise<string[]>((resolve) => {
+      setTimeout(() => {
+        concurrency.next(2);
+        resolve([...started]);
+      }, 5);
+    });
+    expect(seen).toEqual(['a', 'b']);
+    subscription.unsubscribe();
+    expect(concurrency.observed).toBe(false);
+  });
+
   describe('several values emitted synchronously on subscription: the last one is in force', () => {
     // Rules 3 and 4: a change applies when it is emitted, and a completed limit keeps its last value.
     it('capacity of(1, 3): three may wait, nothing is dropped', () => {

@@ -433,6 +433,63 @@ describe('ttl (issue 8, section 1)', () => {
         });
         expect(drops.drops).toEqual([]);
       });
+
+      it('releases a value when concurrency is raised at its deadline by an action scheduled after the expiry', () => {
+        const concurrency = new BehaviorSubject(1);
+        const d = drive(buffer, 5, { ttl: 3, concurrency });
+        d.source.next('a');
+        d.scheduler.advanceTo(1);
+        d.source.next('b');
+        d.scheduler.schedule(() => concurrency.next(2), 3);
+        d.scheduler.advanceTo(4);
+        expect(d.started).toEqual([
+          ['a', 0, 0],
+          ['b', 1, 4],
+        ]);
+        expect(d.drops.drops).toEqual([]);
+      });
+    });
+
+    describe('rule 2 with a late timer: a value past its deadline is never released', () => {
+      /** Runs every action the operator schedules 10 ms later than asked (a busy event loop). */
+      function lateScheduler(manual: ManualTimeScheduler): SchedulerLike {
+        return {
+          now: () => manual.now(),
+          schedule: <S>(work: (this: SchedulerAction<S>, state: S) => void, delay = 0, state?: S) =>
+            manual.schedule(work, delay + 10, state),
+        };
+      }
+
+      it("reports it 'expired' when a slot frees after its deadline, before the late expiry action runs", () => {
+        const manual = new ManualTimeScheduler();
+        const d = drive(buffer, 5, { ttl: 3, scheduler: lateScheduler(manual) }, manual);
+        d.source.next('a');
+        manual.advanceTo(1);
+        d.source.next('b'); // deadline 4; the expiry action will only run at 11
+        manual.advanceTo(6);
+        expect(d.drops.drops).toEqual([]);
+        d.finish('a');
+        expect(d.started.map(([v]) => v)).toEqual(['a']);
+        expect(d.drops.timeline).toEqual([{ value: 'b', reason: 'expired', frame: 6 }]);
+        d.source.complete();
+        expect(d.ended).toEqual({ kind: 'complete' });
+        expect(manual.pendingCount).toBe(0);
+      });
+
+      it('releases it when the slot frees at its deadline exactly', () => {
+        const manual = new ManualTimeScheduler();
+        const d = drive(buffer, 5, { ttl: 3, scheduler: lateScheduler(manual) }, manual);
+        d.source.next('a');
+        manual.advanceTo(1);
+        d.source.next('b');
+        manual.advanceTo(4);
+        d.finish('a');
+        expect(d.started.map(([v, , t]) => [v, t])).toEqual([
+          ['a', 0],
+          ['b', 4],
+        ]);
+        expect(d.drops.drops).toEqual([]);
+      });
     });
 
     describe('validation', () => {
