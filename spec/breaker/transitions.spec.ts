@@ -74,9 +74,9 @@ function timeline(events: [number, string][]): string {
   return marbles;
 }
 
-/** The source: the trip calls, then `more`. */
-function source(trip: string, more: [number, string][] = []): string {
-  return timeline([...trip.split('').map((k, i): [number, string] => [1 + 2 * i, k]), ...more]);
+/** The source: the trip calls (`offset` ms later), then `more`. */
+function source(trip: string, more: [number, string][] = [], offset = 0): string {
+  return timeline([...trip.split('').map((k, i): [number, string] => [offset + 1 + 2 * i, k]), ...more]);
 }
 
 /** The output: the trip calls' ends (`x` or `s`), then `more`. */
@@ -164,6 +164,26 @@ describe('CircuitBreaker transitions (issue 10, rules 2-5)', () => {
           expectObservable(calls$).toBe(output(trip, [[21, 'r']]));
         });
         expect(opens).toEqual([1, 2]);
+      });
+
+      it('open → isolated → closed; half-open → closed on reset(); half-open → isolated', () => {
+        testScheduler().run(({ hot, cold, expectObservable }) => {
+          const breaker = make();
+          // The trip calls three times: opening at 8, 21 and 41.
+          for (const offset of [0, 13, 33]) {
+            hot(source(trip, [], offset))
+              .pipe(calls(breaker, inners(cold)))
+              .subscribe();
+          }
+          const isolations: { release(): void }[] = [];
+          // Isolated at 10 (open) and released at 12; reset at 32 (half-open); isolated at 52 (half-open).
+          hot('----------i-r-------------------x-------------------i').subscribe((v) => {
+            if (v === 'i') isolations.push(breaker.isolate());
+            else if (v === 'r') isolations.pop()?.release();
+            else breaker.reset();
+          });
+          expectObservable(letters(breaker)).toBe('c-------o-i-c--------o---------hc--------o---------hi');
+        });
       });
 
       it('open → closed on reset(); closed → isolated → closed on release', () => {
