@@ -3,7 +3,7 @@
 // Each block becomes a module of its own in a temporary folder (a block whose first line is a
 // `// name.ts` comment is written under that name, so a later block of the same page can import it
 // as `./name.js`). All blocks are checked in one TypeScript program, in strict mode, with
-// `rxjs-backpressure` and its `/testing` and `/opentelemetry` entries mapped to `src/`, the jest and
+// `rxjs-backpressure` and its `/testing`, `/opentelemetry` and `/simulation` entries mapped to `src/`, the jest and
 // Node.js types, and the free names examples use (`files$`, `upload`, ...) declared in
 // scripts/docs-env.d.mts.
 //
@@ -144,6 +144,7 @@ const entries = {
   main: exportsOf(join(root, 'src/index.ts')),
   testing: exportsOf(join(root, 'src/testing/index.ts')),
   opentelemetry: exportsOf(join(root, 'src/opentelemetry/index.ts')),
+  simulation: exportsOf(join(root, 'src/simulation/index.ts')),
 };
 
 const hasModifier = (node, kind) => (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
@@ -162,6 +163,7 @@ function signatureChecks(fileName, source) {
     if (entries.main[kind].has(name)) return '__docsCheckMain';
     if (entries.testing[kind].has(name)) return '__docsCheckTesting';
     if (entries.opentelemetry[kind].has(name)) return '__docsCheckOpentelemetry';
+    if (entries.simulation[kind].has(name)) return '__docsCheckSimulation';
     return undefined;
   };
   const sameKeys = (docs, src) =>
@@ -206,6 +208,7 @@ function signatureChecks(fileName, source) {
     "import * as __docsCheckMain from 'rxjs-backpressure';",
     "import * as __docsCheckTesting from 'rxjs-backpressure/testing';",
     "import * as __docsCheckOpentelemetry from 'rxjs-backpressure/opentelemetry';",
+    "import * as __docsCheckSimulation from 'rxjs-backpressure/simulation';",
     'type __DocsCheckKeys<D, S> = [onlyInDocs: Exclude<keyof D, keyof S>, onlyInSrc: Exclude<keyof S, keyof D>];',
   ];
   /** For each appended line, the name it checks (the block's own lines come first). */
@@ -298,6 +301,7 @@ const options = {
     'rxjs-backpressure': [join(root, 'src', 'index.ts')],
     'rxjs-backpressure/testing': [join(root, 'src', 'testing', 'index.ts')],
     'rxjs-backpressure/opentelemetry': [join(root, 'src', 'opentelemetry', 'index.ts')],
+    'rxjs-backpressure/simulation': [join(root, 'src', 'simulation', 'index.ts')],
   },
 };
 
