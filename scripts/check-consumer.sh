@@ -211,6 +211,15 @@ if cat "$installed/dist/esm/index.js" "$installed/dist/cjs/index.js" \
   grep -Eq "(from|require\(|import\()[[:space:]]*['\"]@opentelemetry"; then
   fail "the main entry, or the opentelemetry entry's JavaScript, loads @opentelemetry at run time"
 fi
+# The redis entry uses the client it is given: no JavaScript of the package loads ioredis or redis,
+# and the main entry does not refer to the redis entry.
+if grep -Eq "(from|require\()[[:space:]]*['\"]\./redis" "$installed/dist/esm/index.js" "$installed/dist/cjs/index.js"; then
+  fail "main entry refers to the redis entry"
+fi
+if find "$installed/dist" -name '*.js' -exec cat {} + | grep -Ev '^[[:space:]]*(\*|/\*|//)' |
+  grep -Eq "(from|require\(|import\()[[:space:]]*['\"](ioredis|redis|@redis/[a-z-]+)['\"]"; then
+  fail "the package's JavaScript loads ioredis or redis at run time"
+fi
 
 # --- 3b. Types --------------------------------------------------------------------------------------
 # use.ts is CommonJS in this project (no "type" field); use.mts is ESM everywhere. Both import every entry.

@@ -301,6 +301,7 @@ const options = {
     'rxjs-backpressure': [join(root, 'src', 'index.ts')],
     'rxjs-backpressure/testing': [join(root, 'src', 'testing', 'index.ts')],
     'rxjs-backpressure/opentelemetry': [join(root, 'src', 'opentelemetry', 'index.ts')],
+    'rxjs-backpressure/redis': [join(root, 'src', 'redis', 'index.ts')],
     'rxjs-backpressure/simulation': [join(root, 'src', 'simulation', 'index.ts')],
   },
 };
