@@ -761,6 +761,18 @@ describe('CircuitBreaker.protect (issue 10, rules 6, 7 and 11)', () => {
       expect(d.breaker.state).toBe('closed');
     });
 
+    it('a project that returns no ObservableInput errors the output with a TypeError naming protect; not counted', () => {
+      const scheduler = manual();
+      const breaker = new CircuitBreaker({ consecutiveFailures: 1, openDuration: 10, scheduler });
+      let error: unknown;
+      of('x')
+        .pipe(breaker.protect(() => 42 as never))
+        .subscribe({ error: (e: unknown) => (error = e) });
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/^protect: /);
+      expect(breaker.state).toBe('closed');
+    });
+
     it('a throwing project in half-open gives the probe permit back', () => {
       const scheduler = manual();
       const breaker = new CircuitBreaker({ consecutiveFailures: 1, openDuration: 10, scheduler });
