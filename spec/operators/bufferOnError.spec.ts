@@ -1,4 +1,5 @@
 import { map, Observable, of, range, Subject, throwError, type ObservableInput } from 'rxjs';
+import { FlowMeter, ManualTimeScheduler } from 'rxjs-backpressure';
 import { BUFFERS, drive, type BufferCase } from '../helpers/buffers';
 import { errorShape, recordDrops, testScheduler, thrownBy } from '../helpers/marbles';
 
@@ -158,6 +159,26 @@ describe('onError: failed work without ending the stream (issue 8, section 4)', 
         d.scheduler.advanceTo(10);
         expect(d.drops.drops).toEqual([]);
         expect(d.scheduler.pendingCount).toBe(0);
+      });
+    });
+
+    describe('the failure is seen before it is swallowed', () => {
+      it.each([
+        ["'continue'", 'continue' as const],
+        ['a fallback', () => of('fallback')],
+      ])('a FlowMeter counts the failed inner with onError %s', (_, onError) => {
+        const manual = new ManualTimeScheduler();
+        const meter = new FlowMeter({ name: 'requests', scheduler: manual });
+        const d = drive(buffer, 5, { onError, meter }, manual);
+        d.source.next('a');
+        d.source.next('b');
+        d.fail('a');
+        const snapshot = meter.snapshot();
+        expect(snapshot).toMatchObject({ received: 2, released: 2, failed: 1, droppedTotal: 0, waiting: 0 });
+        expect(d.running).toEqual(['b']);
+        d.fail('b');
+        expect(meter.snapshot()).toMatchObject({ failed: 2, running: 0 });
+        expect(d.ended).toBeUndefined();
       });
     });
 
