@@ -634,15 +634,19 @@ describe('CircuitBreaker (issue 10)', () => {
       expect(states.log).toEqual([[0, 'closed', 0]]);
     });
 
-    it('every subscriber sees the transitions in order when one of them changes the state as it is told', () => {
+    it('every subscriber sees every transition, in order, when one of them changes the state as it is told', () => {
       const { breaker, call, scheduler } = setup({ consecutiveFailures: 1, openDuration: 10 });
       // The first subscriber isolates the breaker as soon as it opens (say, to wait for an operator).
+      const first: CircuitState[] = [];
       breaker.state$.subscribe((c) => {
+        first.push(c.state);
         if (c.state === 'open') breaker.isolate();
       });
       const second = recordStates(breaker, scheduler);
       run(call, 'f');
       expect(breaker.state).toBe('isolated');
+      expect(first).toEqual(['closed', 'open', 'isolated']);
+      // Neither a stale 'open' after 'isolated', nor 'isolated' without the 'open' before it.
       expect(second.log.map(([, state]) => state)).toEqual(['closed', 'open', 'isolated']);
     });
   });
