@@ -592,6 +592,44 @@ describe('CircuitBreaker.protect (issue 10, rules 6, 7 and 11)', () => {
       expect(started).toEqual(['a', 'b']);
     });
 
+    it('several values fed back from inside a call that opens the breaker wait in arrival order', () => {
+      const scheduler = manual();
+      const breaker = new CircuitBreaker({ consecutiveFailures: 1, openDuration: 10, scheduler });
+      const source = new Subject<string>();
+      const drops = recordDrops<string>();
+      const started: [string, number][] = [];
+      const inners = new Map<string, Subject<string>>();
+      source
+        .pipe(
+          breaker.protect(
+            (v) => {
+              started.push([v, scheduler.now()]);
+              if (v === 'a') {
+                source.next('b');
+                source.next('c');
+                return throwError(() => boom);
+              }
+              const inner = new Subject<string>();
+              inners.set(v, inner);
+              return inner;
+            },
+            { whenOpen: 'wait', capacity: 5, onError: 'continue', onDrop: drops.onDrop },
+          ),
+        )
+        .subscribe();
+      source.next('a');
+      source.next('d');
+      scheduler.advanceTo(10);
+      // b is the probe; c and d wait for the close, in the order they arrived.
+      expect(started).toEqual([
+        ['a', 0],
+        ['b', 10],
+      ]);
+      inners.get('b')!.complete();
+      expect(started.map(([v]) => v)).toEqual(['a', 'b', 'c', 'd']);
+      expect(drops.drops).toEqual([]);
+    });
+
     it('several protect subscriptions wait on one breaker: one probe for all, then each releases its queue', () => {
       const scheduler = manual();
       const breaker = new CircuitBreaker({ consecutiveFailures: 1, openDuration: 10, scheduler });
