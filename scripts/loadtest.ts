@@ -16,6 +16,7 @@ import { format, resolveConfig } from 'prettier';
 import {
   compare,
   type Comparison,
+  type FlowStats,
   type SimulationReport,
   type WindowStats,
 } from '../src/simulation/index.js';
@@ -75,7 +76,7 @@ function erroredSentence(run: Run): string[] {
     errored
       .map(
         ([name, r]) =>
-          `\`${name}\` errored at ${seconds(r.outcome.at)} (${r.outcome.error ?? 'an error'}); every value arriving after that is lost (${percent(r.summary.lostSilently, r.summary.offered)} of the traffic).`,
+          `\`${name}\` errored at ${seconds(r.outcome.at)} (${(r.outcome.error ?? 'an error').replace(/`/g, '')}): what it held then, and every value arriving after, is lost (${percent(r.summary.lostSilently, r.summary.offered)} of the traffic).`,
       )
       .join(' '),
   ];
@@ -177,21 +178,30 @@ function recoveryTable(run: Run): string {
 }
 
 function incidentSentence(run: Run): string[] {
-  const times = reportsOf(run)
-    .map(([name, r]) => [name, recoveryTime(r)] as const)
-    .filter((entry): entry is readonly [string, number] => typeof entry[1] === 'number');
-  const never = reportsOf(run)
-    .filter(([, r]) => recoveryTime(r) === 'never')
-    .map(([name]) => name);
-  const out: string[] = [];
-  if (times.length > 0) {
-    const sorted = [...times].sort((a, b) => a[1] - b[1]);
-    const first = sorted.filter(([, t]) => t === sorted[0]?.[1]).map(([name]) => name);
+  const recoveries = reportsOf(run).map(([name, r]) => [name, recoveryTime(r)] as const);
+  const unstable = recoveries.filter(([, t]) => t === 'unstable').map(([name]) => name);
+  const out = [
+    `Before the incident every policy keeps up with the traffic${unstable.length > 0 ? ` except ${code(unstable)}` : ''}; with one worker left, the downstream serves about ${String(Math.round(CAPACITY / WORKERS))} values per second of the ${String(Math.round(CAPACITY * 0.6))} offered.`,
+  ];
+  const byTime = new Map<number, string[]>();
+  for (const [name, t] of recoveries)
+    if (typeof t === 'number') byTime.set(t, [...(byTime.get(t) ?? []), name]);
+  const groups = [...byTime].sort(([a], [b]) => a - b);
+  if (groups.length > 0) {
     out.push(
-      `${code(first)} ${first.length > 1 ? 'are' : 'is'} back to normal first, ${seconds(sorted[0]?.[1] ?? 0)} after the workers return.`,
+      `Back to their usual latency and losses after the workers return: ${groups
+        .map(([t, names]) => `${code(names)} ${t === 0 ? 'at once' : `after ${seconds(t)}`}`)
+        .join('; ')}.`,
     );
   }
+  const never = recoveries.filter(([, t]) => t === 'never').map(([name]) => name);
   if (never.length > 0) out.push(`${code(never)} had not recovered when the traffic ended.`);
+  const slow = reportsOf(run).filter(([, r]) => r.summary.failed.timeout > 0);
+  if (slow.length > 0) {
+    out.push(
+      `${code(slow.map(([name]) => name))} send every call at once: during the incident the downstream's own queue grows past the ${String(TIMEOUT)} ms timeout, callers give up while it keeps working on their requests, and that backlog of abandoned work delays the recovery.`,
+    );
+  }
   return out;
 }
 
@@ -217,15 +227,25 @@ function classTable(run: Run): string {
 
 function prioritySentence(run: Run): string[] {
   const critical = reportsOf(run)
-    .map(([name, r]) => [name, r.summary.classes?.critical] as const)
-    .filter((entry): entry is readonly [string, NonNullable<(typeof entry)[1]>] => entry[1] !== undefined);
-  const best = [...critical].sort(
-    ([, a], [, b]) => b.succeeded / Math.max(1, b.offered) - a.succeeded / Math.max(1, a.offered),
-  )[0];
-  if (best === undefined) return [];
-  return [
-    `\`${best[0]}\` serves the most critical values (${percent(best[1].succeeded, best[1].offered)}, p99 ${formatMs(best[1].latency.p99)} ms): when the queue is full it sheds optional values first and starts critical ones first. The other policies cannot tell the classes apart, so critical values fare as the rest.`,
-  ];
+    .map(([name, r]) => [name, r.summary.classes?.critical, r.summary.classes?.optional] as const)
+    .filter(
+      (entry): entry is readonly [string, FlowStats, FlowStats] =>
+        entry[1] !== undefined && entry[2] !== undefined,
+    );
+  const share = (stats: FlowStats) => stats.succeeded / Math.max(1, stats.offered);
+  // Among the policies that answer critical values within the client's timeout.
+  const prompt = critical.filter(([, c]) => c.succeeded > 0 && c.latency.p99 <= TIMEOUT);
+  const best = [...prompt].sort(([, a], [, b]) => share(b) - share(a))[0];
+  const out: string[] = [];
+  if (best !== undefined) {
+    out.push(
+      `Of the policies that answer critical values within the ${String(TIMEOUT)} ms timeout, \`${best[0]}\` serves the most of them (${percent(best[1].succeeded, best[1].offered)}, p99 ${formatMs(best[1].latency.p99)} ms, against ${percent(best[2].succeeded, best[2].offered)} of the optional ones): when its queue is full it sheds optional values first, and it starts critical ones first.`,
+    );
+  }
+  const slow = critical.filter(([, c]) => c.succeeded > 0 && c.latency.p99 > TIMEOUT).map(([name]) => name);
+  if (slow.length > 0) out.push(`${code(slow)} serve critical values only after minutes in a queue.`);
+  out.push('The other policies cannot tell the classes apart: critical values fare as the rest.');
+  return out;
 }
 
 const READINGS: Record<string, (run: Run) => string[]> = {
@@ -244,12 +264,7 @@ const READINGS: Record<string, (run: Run) => string[]> = {
     ...boundedSentence(run),
     ...failedSentence(run),
   ],
-  incident: (run) => [
-    'At 60% of capacity every policy copes before the incident (except `concatMap`, whose one call at a time serves a quarter of the capacity); with one worker left, the downstream serves about 42 values per second out of 100.',
-    ...incidentSentence(run),
-    ...erroredSentence(run),
-    ...failedSentence(run),
-  ],
+  incident: (run) => [...incidentSentence(run), ...erroredSentence(run)],
   priorities: (run) => [...prioritySentence(run), ...erroredSentence(run)],
 };
 
