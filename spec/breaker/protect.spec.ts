@@ -602,7 +602,7 @@ describe('CircuitBreaker.protect (issue 10, rules 6, 7 and 11)', () => {
       source
         .pipe(
           breaker.protect(
-            (v) => {
+            (v): Observable<string> => {
               started.push([v, scheduler.now()]);
               if (v === 'a') {
                 source.next('b');
