@@ -6,13 +6,14 @@
  * skipped.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { RedisServer, redisAvailable } from '../spec/redis/redisServer.js';
 import { CAPACITY, CASES, RATE, runCase, type CaseName, type CaseResult } from './lib/redisCases.js';
 import { markdownTable, num, ratio } from './lib/markdown.js';
 import type { BenchContext, BenchSection, BenchSuite, TargetResult } from './lib/suite.js';
 
-const WORKER = join(import.meta.dirname, 'lib', 'redisCases.ts');
+/** Run as `node --import tsx bench/index.ts`: the bench folder is the script's. */
+const WORKER = join(dirname(resolve(process.argv[1] ?? 'bench/index.ts')), 'lib', 'redisCases.ts');
 
 /** Values per case: Bottleneck does a few hundred per second, so it gets fewer to keep the run short. */
 function sizeOf(name: CaseName, quick: boolean, base: number): number {
