@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -66,4 +66,15 @@ export async function loadLibrary(viaTsx: boolean): Promise<LoadedLibrary> {
     lib,
     description: `\`src/\` compiled by TypeScript ${ts.version} (transpile only, target ${ts.ScriptTarget[compilerOptions.target ?? ts.ScriptTarget.ES2020]}, ES modules)`,
   };
+}
+
+/**
+ * Another entry of the package (`'simulation'`: `src/simulation/index.ts`), loaded the way
+ * {@link loadLibrary} loaded the main one: from its compiled copy when it compiled `src/`, else
+ * through tsx. Call it after `loadLibrary`.
+ */
+export async function loadEntry<T>(name: string): Promise<T> {
+  const compiled = join(OUT_DIR, name, 'index.js');
+  if (existsSync(compiled)) return (await import(pathToFileURL(compiled).href)) as T;
+  return (await import(pathToFileURL(join(ROOT, 'src', name, 'index.ts')).href)) as T;
 }
