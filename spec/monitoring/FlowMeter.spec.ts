@@ -3,9 +3,13 @@ import {
   bufferBounded,
   bufferDropping,
   bufferFixed,
+  bufferPriority,
   FlowMeter,
   isFlowMeter,
+  leakyBucket,
   ManualTimeScheduler,
+  pullFeedback,
+  tokenBucket,
   type DropReason,
   type FlowDrop,
   type FlowSnapshot,
@@ -152,10 +156,19 @@ describe('FlowMeter', () => {
       expect(meter.snapshot()).toEqual(emptySnapshot('m', 0));
     });
 
-    it('isFlowMeter recognises a meter (and a meter of another copy of the library by its marker)', () => {
+    it('isFlowMeter recognises a meter, also from another copy of the library (by its registered symbol)', () => {
       expect(isFlowMeter(new FlowMeter({ name: 'm' }))).toBe(true);
-      expect(isFlowMeter({ isFlowMeter: true })).toBe(true);
-      for (const other of [undefined, null, {}, 'meter', { isFlowMeter: 'yes' }, () => true]) {
+      const attach = Symbol.for('rxjs-backpressure.FlowMeter.attach');
+      expect(isFlowMeter({ isFlowMeter: true, [attach]: () => ({}) })).toBe(true);
+      for (const other of [
+        undefined,
+        null,
+        {},
+        'meter',
+        { isFlowMeter: 'yes' },
+        { isFlowMeter: true },
+        () => true,
+      ]) {
         expect(isFlowMeter(other)).toBe(false);
       }
     });
@@ -364,6 +377,53 @@ describe('FlowMeter', () => {
         ['onDrop', 3, 'cleared'],
         ['drops$', 3, 'cleared', 42],
       ]);
+    });
+
+    it.each<[DropReason, string]>([
+      ['overflow', 'bufferDropping'],
+      ['rejected', 'tokenBucket police'],
+      ['expired', 'leakyBucket ttl'],
+      ['shed', 'bufferPriority'],
+      ['cleared', 'pullFeedback on error'],
+    ])("'%s' (%s): right after onDrop, at the instant of the drop", (reason) => {
+      const scheduler = new ManualTimeScheduler();
+      const meter = new FlowMeter({ name: 'm', scheduler });
+      const log: Event[] = [];
+      meter.drops$.subscribe((d) => log.push(['drops$', d.value, d.reason, d.time]));
+      const onDrop = (value: unknown, why: DropReason): void => {
+        log.push(['onDrop', value, why, scheduler.now()]);
+      };
+      const source = new Subject<string>();
+      const never = (): Subject<never> => new Subject<never>();
+      const operators = {
+        overflow: () => bufferDropping(0, never, { meter, scheduler, onDrop }),
+        rejected: () =>
+          tokenBucket<string>({
+            capacity: 1,
+            tokensPerInterval: 1,
+            mode: 'police',
+            meter,
+            scheduler,
+            onDrop,
+          }),
+        expired: () => leakyBucket<string>({ interval: 100, ttl: 5, meter, scheduler, onDrop }),
+        shed: () => bufferPriority(0, never, { priority: () => 0, meter, scheduler, onDrop }),
+        cleared: () => pullFeedback<string>(new Subject<number>(), { meter, scheduler, onDrop }),
+      };
+      source.pipe(operators[reason]()).subscribe({ error: () => {} });
+      scheduler.advanceTo(3);
+      source.next('a');
+      source.next('b');
+      if (reason === 'cleared') source.error(new Error('x'));
+      scheduler.advanceTo(20);
+      const dropped = reason === 'cleared' ? ['a', 'b'] : ['b'];
+      const time = reason === 'expired' ? 8 : 3;
+      expect(log).toEqual(
+        dropped.flatMap((v) => [
+          ['onDrop', v, reason, time],
+          ['drops$', v, reason, time],
+        ]),
+      );
     });
 
     it('passes the dropped value itself on', () => {
