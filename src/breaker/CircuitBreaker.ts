@@ -148,6 +148,8 @@ interface Permit {
 interface StateListener {
   subscriber: Subscriber<CircuitStateChange>;
   timer: Subscription | undefined;
+  /** The sequence number of the last change it was told (the state it got on subscribe counts). */
+  seen: number;
 }
 
 /**
@@ -207,6 +209,10 @@ export class CircuitBreaker {
   private halfOpenTimer: Subscription | undefined;
   private isolations = 0;
   private readonly stateListeners = new Set<StateListener>();
+  /** Transitions numbered in order; those not yet told to every `state$` subscriber. */
+  private changes = 0;
+  private readonly undelivered: { seq: number; change: CircuitStateChange }[] = [];
+  private delivering = false;
   /** Told whenever calls may have become possible (a state change, a permit returned). */
   private readonly readyListeners = new Set<() => void>();
 
@@ -315,7 +321,7 @@ export class CircuitBreaker {
    */
   readonly state$: Observable<CircuitStateChange> = new Observable<CircuitStateChange>((subscriber) => {
     this.refresh();
-    const listener: StateListener = { subscriber, timer: undefined };
+    const listener: StateListener = { subscriber, timer: undefined, seen: this.changes };
     this.stateListeners.add(listener);
     subscriber.next(this.change());
     this.armStateTimer(listener);
@@ -456,6 +462,9 @@ export class CircuitBreaker {
                   return 'refused';
                 }
                 if (typeof whenOpen === 'function') return { fallback: whenOpen(value, permit) };
+                // A value admitted while calls were let through, whose turn came after the breaker
+                // opened (fed back from inside a call that opened it): it waits like the others.
+                if (wait) return 'wait';
                 queue.report(value, 'rejected');
                 return 'refused';
               }
@@ -672,12 +681,30 @@ export class CircuitBreaker {
     this.probesSucceeded = 0;
     this.halfOpenTimer?.unsubscribe();
     this.halfOpenTimer = undefined;
-    const change = this.change();
-    for (const listener of [...this.stateListeners]) {
-      listener.subscriber.next(change);
-      this.armStateTimer(listener);
-    }
+    this.undelivered.push({ seq: ++this.changes, change: this.change() });
+    this.deliverChanges();
     this.notifyReady();
+  }
+
+  /**
+   * Tells every `state$` subscriber every transition, in order, from one loop: a subscriber that
+   * changes the state as it is told queues the new transition behind the one being told.
+   */
+  private deliverChanges(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let next = this.undelivered.shift(); next; next = this.undelivered.shift()) {
+        for (const listener of [...this.stateListeners]) {
+          if (listener.seen >= next.seq || listener.subscriber.closed) continue;
+          listener.seen = next.seq;
+          listener.subscriber.next(next.change);
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
+    for (const listener of this.stateListeners) this.armStateTimer(listener);
   }
 
   private clearCounts(): void {

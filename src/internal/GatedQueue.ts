@@ -43,9 +43,10 @@ export interface Gate<T> {
   /**
    * Hands the value on (starts its work, or emits it); `admit` was called for it. A throw errors the
    * stream. Returns `false` when the value was refused instead (the gate reported it itself, or the
-   * stream is failing): it is then not counted as released.
+   * stream is failing): it is then not counted as released; `'wait'` when it may not leave after all
+   * (its gate closed between `canRelease` and now): it is put back at the head of the queue.
    */
-  release(value: T, index: number, cost: number): boolean | undefined;
+  release(value: T, index: number, cost: number): boolean | 'wait' | undefined;
   /** True while released work is still running; completion waits for it. Optional: never busy. */
   busy?(): boolean;
   /** The drain stopped with `cost` at the head of the queue: arrange for `drain()` to run later. */
@@ -58,6 +59,7 @@ interface Admitted<T> {
   value: T;
   index: number;
   cost: number;
+  rank: number;
 }
 
 /**
@@ -152,6 +154,8 @@ export class GatedQueue<T> {
   private readonly clock: SubscriptionClock | undefined;
   private readonly estimator: CapacityEstimator | undefined;
   private readonly countReleases: boolean;
+  /** The clock's reading when the subscription started; `now()` counts from it. */
+  private origin = 0;
   /** The meter's probe for this subscription, if any. */
   private readonly probe: FlowProbe | undefined;
   /** Values waiting, as last told to the meter. */
@@ -186,7 +190,8 @@ export class GatedQueue<T> {
       this.estimator !== undefined;
     if (timed) {
       this.clock = settings.clock ?? new SubscriptionClock(settings.operator, this.scheduler);
-      this.clock.now();
+      // Times are kept relative to the subscription's start: small numbers, stored unboxed.
+      this.origin = this.clock.now();
     }
     this.queue = settings.rank
       ? new PriorityWaitQueue<T>(timed)
@@ -291,7 +296,7 @@ export class GatedQueue<T> {
           // Fast path: nothing waits and the gate is open.
           this.draining = ownsDrain = true;
           gate.admit(cost);
-          this.handOn(value, index, cost, 0);
+          this.handOn(value, index, cost, 0, rank, NaN, true);
           this.draining = ownsDrain = false;
           this.drain();
           return;
@@ -300,7 +305,7 @@ export class GatedQueue<T> {
         // gate is open: it passes now, as if nothing were running, without taking a place in the
         // queue. Its release waits for the running one to return, so nothing nests.
         gate.admit(cost);
-        this.admitted.push({ value, index, cost });
+        this.admitted.push({ value, index, cost, rank });
         return;
       }
       this.offer(value, index, cost, rank);
@@ -346,13 +351,19 @@ export class GatedQueue<T> {
     this.draining = true;
     /** With a ttl, the time of this drain (read once, when first needed). */
     let now = NaN;
+    /** Admitted values the gate sent back (it closed after admitting them). */
+    let sentBack: Admitted<T>[] | undefined;
     try {
       const { admitted } = this;
       while (!this.isStopped()) {
         if (admitted.length > 0) {
           const next = admitted.shift();
-          this.handOn(next.value, next.index, next.cost, 0);
-        } else if (queue.length === 0) {
+          if (!this.handOn(next.value, next.index, next.cost, 0, next.rank, NaN, false)) {
+            // Sent back: the ones admitted after it go through the gate too (each may be sent back),
+            // and all sent back return to the head of the queue in arrival order below.
+            (sentBack ??= []).push(next);
+          }
+        } else if (queue.length === 0 || !gate.canRelease(queue.headCost())) {
           break;
         } else if (
           ttl !== Infinity &&
@@ -360,24 +371,29 @@ export class GatedQueue<T> {
         ) {
           // Its deadline passed before the expiry action could run (a late timer): never release it.
           this.report(queue.shift(), 'expired');
-        } else if (gate.canRelease(queue.headCost())) {
+        } else {
           let wait = 0;
           if (this.probe) {
             if (Number.isNaN(now)) now = this.now();
             wait = now - queue.headArrival();
           }
           const value = queue.shift();
-          const { takenIndex, takenCost } = queue;
+          const { takenIndex, takenCost, takenArrival, takenRank } = queue;
           gate.admit(takenCost);
-          this.handOn(value, takenIndex, takenCost, wait);
-        } else {
-          break;
+          if (!this.handOn(value, takenIndex, takenCost, wait, takenRank, takenArrival, true)) break;
         }
       }
     } catch (err) {
       this.draining = false;
       this.fail(err);
       return;
+    }
+    if (sentBack) {
+      const since = this.clock ? this.now() : 0;
+      for (let i = sentBack.length - 1; i >= 0; i--) {
+        const { value, index, cost, rank } = sentBack[i] as Admitted<T>;
+        queue.unshift(value, index, cost, since, rank);
+      }
     }
     this.draining = false;
     if (this.isStopped()) return;
@@ -430,10 +446,33 @@ export class GatedQueue<T> {
   }
 
   /** Releases a value through the gate; the meter counts it unless the gate refused it. */
-  private handOn(value: T, index: number, cost: number, wait: number): void {
-    if (this.gate.release(value, index, cost) === false) return;
+  /**
+   * Releases a value through the gate; the meter counts it unless the gate refused it. A gate that
+   * answers `'wait'` (it closed meanwhile) gets the value back: put back at the head of the queue
+   * with `putBack` (the caller stops draining), or left to the caller. Returns false then.
+   * `arrival` NaN: it never waited, its arrival is now.
+   */
+  private handOn(
+    value: T,
+    index: number,
+    cost: number,
+    wait: number,
+    rank: number,
+    arrival: number,
+    putBack: boolean,
+  ): boolean {
+    const result = this.gate.release(value, index, cost);
+    if (result === 'wait') {
+      if (putBack) {
+        const since = Number.isNaN(arrival) ? (this.clock ? this.now() : 0) : arrival;
+        this.queue.unshift(value, index, cost, since, rank);
+      }
+      return false;
+    }
+    if (result === false) return true;
     this.probe?.released(wait);
     if (this.countReleases) this.completed();
+    return true;
   }
 
   /** Reports a value that is not released (`onDrop`); a throwing `onDrop` errors the stream. */
@@ -491,7 +530,13 @@ export class GatedQueue<T> {
   private offer(value: T, index: number, cost: number, rank: number): void {
     const { queue, settings } = this;
     let arrival = 0;
-    if (this.clock) {
+    // The clock is read only for a value that may wait (not one refused by a full queue at once).
+    if (
+      this.clock &&
+      (this.estimator !== undefined ||
+        queue.length < this.capacity ||
+        (settings.overflow !== 'drop-incoming' && settings.overflow !== 'error'))
+    ) {
       arrival = this.now();
       if (Number.isNaN(arrival)) {
         this.reportThenFail(value, 'cleared', this.clockError());
@@ -624,7 +669,7 @@ export class GatedQueue<T> {
 
   /** The time, for a finite `ttl`; `NaN` once the clock has gone backwards (see `clockError`). */
   private now(): number {
-    return (this.clock as SubscriptionClock).now();
+    return (this.clock as SubscriptionClock).now() - this.origin;
   }
 
   private clockError(): Error {
@@ -653,9 +698,12 @@ export class GatedQueue<T> {
     if (this.probe) this.syncWaiting();
   }
 
-  /** Tells the meter how many values wait now (the queue and the admitted ones). */
+  /**
+   * Tells the meter how many values wait now: the queue. Admitted values are not waiting: they passed
+   * the gate on arrival and leave as soon as the running release returns (within the same call).
+   */
   private syncWaiting(): void {
-    const n = this.queue.length + this.admitted.length;
+    const n = this.queue.length;
     const delta = n - this.meteredWaiting;
     if (delta !== 0) {
       this.meteredWaiting = n;

@@ -1,4 +1,3 @@
-import { RingQueue } from './RingQueue.js';
 import type { WaitQueue } from './WaitQueue.js';
 
 interface Entry<T> {
@@ -13,9 +12,11 @@ interface Entry<T> {
   r: number;
   /** Position in the shed heap, or -1 once the value has left. */
   s: number;
+  /** Position in the arrival heap (with a ttl), or -1. */
+  a: number;
 }
 
-type Slot = 'r' | 's';
+type Slot = 'r' | 's' | 'a';
 
 /**
  * A binary heap of entries that knows where each entry sits (in the entry's own `r` or `s` field),
@@ -94,9 +95,8 @@ class IndexedHeap<T> {
 
 /**
  * Highest rank first, earliest arrival first among equal ranks; sheds the oldest of the lowest rank.
- * Two indexed heaps over the same entries (one per order), O(log n) per value; with a `ttl`, a ring
- * in arrival order finds the oldest value for expiry (entries that left another way are skipped when
- * they reach its head).
+ * Indexed heaps over the same entries, one per order (release, shedding, and with a `ttl` arrival
+ * for expiry): O(log n) per value, and any entry can leave from the middle.
  */
 export class PriorityWaitQueue<T> implements WaitQueue<T> {
   private readonly releaseOrder = new IndexedHeap<T>(
@@ -107,15 +107,22 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     's',
     (a, b) => a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq),
   );
-  private readonly byArrival: RingQueue<Entry<T>> | undefined;
+  /** Earliest arrival first (kept only with a ttl, for expiry). */
+  private readonly byArrival: IndexedHeap<T> | undefined;
   private seq = 0;
   takenIndex = 0;
   takenCost = 1;
+  takenArrival = 0;
+  takenRank = 0;
+  /** Sequence numbers for values put back: below every other, so they lead their rank. */
+  private frontSeq = -1;
   takenValue: T | undefined = undefined;
 
   /** @param timed Keep arrival order for expiry. */
   constructor(timed: boolean) {
-    this.byArrival = timed ? new RingQueue<Entry<T>>() : undefined;
+    this.byArrival = timed
+      ? new IndexedHeap<T>('a', (a, b) => a.arrival < b.arrival || (a.arrival === b.arrival && a.seq < b.seq))
+      : undefined;
   }
 
   get length(): number {
@@ -123,7 +130,14 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   }
 
   push(value: T, index: number, cost: number, arrival: number, rank: number): void {
-    const entry: Entry<T> = { value, index, cost, rank, seq: this.seq++, arrival, r: -1, s: -1 };
+    const entry: Entry<T> = { value, index, cost, rank, seq: this.seq++, arrival, r: -1, s: -1, a: -1 };
+    this.releaseOrder.push(entry);
+    this.shedOrder.push(entry);
+    this.byArrival?.push(entry);
+  }
+
+  unshift(value: T, index: number, cost: number, arrival: number, rank: number): void {
+    const entry: Entry<T> = { value, index, cost, rank, seq: this.frontSeq--, arrival, r: -1, s: -1, a: -1 };
     this.releaseOrder.push(entry);
     this.shedOrder.push(entry);
     this.byArrival?.push(entry);
@@ -173,33 +187,28 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
       this.remove(entry);
       entries.push(entry);
     }
-    this.byArrival?.drainTo(noop);
     this.seq = 0;
     entries.sort((a, b) => a.seq - b.seq);
     for (const entry of entries) each(entry.value);
   }
 
   private oldest(): Entry<T> {
-    const ring = this.byArrival;
-    if (!ring) throw new Error('PriorityWaitQueue: arrival order is kept only with a ttl');
-    while (ring.peek().r < 0) ring.shift();
-    return ring.peek();
+    if (!this.byArrival) throw new Error('PriorityWaitQueue: arrival order is kept only with a ttl');
+    return this.byArrival.peek();
   }
 
   private take(entry: Entry<T>): T {
     this.remove(entry);
     this.takenIndex = entry.index;
     this.takenCost = entry.cost;
+    this.takenArrival = entry.arrival;
+    this.takenRank = entry.rank;
     return entry.value;
   }
 
   private remove(entry: Entry<T>): void {
     this.releaseOrder.remove(entry);
     this.shedOrder.remove(entry);
-    if (this.length === 0) this.byArrival?.drainTo(noop);
+    this.byArrival?.remove(entry);
   }
-}
-
-function noop(): void {
-  // entries that already left
 }

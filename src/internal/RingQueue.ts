@@ -28,6 +28,14 @@ export class RingQueue<T> {
     this.size++;
   }
 
+  /** Puts a value before the oldest one (it becomes the next `shift`). */
+  unshift(value: T): void {
+    if (this.size === this.items.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.items[this.head] = value;
+    this.size++;
+  }
+
   /** Removes and returns the oldest value. Only call when `length > 0`. */
   shift(): T {
     const { items, head } = this;

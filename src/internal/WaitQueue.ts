@@ -16,6 +16,10 @@ export interface WaitQueue<T> {
   readonly takenIndex: number;
   /** Cost of the value removed last. */
   readonly takenCost: number;
+  /** Arrival time of the value removed last (0 unless arrivals are kept). */
+  readonly takenArrival: number;
+  /** Rank of the value removed last (0 unless ranked). */
+  readonly takenRank: number;
   push(value: T, index: number, cost: number, arrival: number, rank: number): void;
   /** Cost of the value that leaves next. Only when `length > 0`. */
   headCost(): number;
@@ -23,6 +27,11 @@ export interface WaitQueue<T> {
   headArrival(): number;
   /** Removes the value that leaves next. */
   shift(): T;
+  /**
+   * Puts back a value that was about to leave but may not yet (the gate changed its mind): it leaves
+   * next again, ahead of everything of its rank.
+   */
+  unshift(value: T, index: number, cost: number, arrival: number, rank: number): void;
   /** The earliest arrival time among the waiting values. Only when `length > 0`. */
   oldestArrival(): number;
   /** Removes the value that arrived first. */
@@ -53,6 +62,8 @@ export class FifoWaitQueue<T> implements WaitQueue<T> {
   private readonly arrivals: RingQueue<number> | undefined;
   takenIndex = 0;
   takenCost = 1;
+  takenArrival = 0;
+  readonly takenRank = 0;
   takenValue: T | undefined = undefined;
 
   /**
@@ -87,6 +98,13 @@ export class FifoWaitQueue<T> implements WaitQueue<T> {
     return this.removeOldest();
   }
 
+  unshift(value: T, index: number, cost: number, arrival: number): void {
+    this.values.unshift(value);
+    this.indices.unshift(index);
+    this.costs?.unshift(cost);
+    this.arrivals?.unshift(arrival);
+  }
+
   oldestArrival(): number {
     return this.headArrival();
   }
@@ -94,7 +112,7 @@ export class FifoWaitQueue<T> implements WaitQueue<T> {
   removeOldest(): T {
     this.takenIndex = this.indices.shift();
     this.takenCost = this.costs ? this.costs.shift() : 1;
-    this.arrivals?.shift();
+    this.takenArrival = this.arrivals ? this.arrivals.shift() : 0;
     return this.values.shift();
   }
 

@@ -84,7 +84,7 @@ export interface RunWatch {
 }
 
 /** How a {@link RunPolicy} answers a value that got a slot. */
-export type RunTicket<R> = RunWatch | { fallback: ObservableInput<R> } | 'refused';
+export type RunTicket<R> = RunWatch | { fallback: ObservableInput<R> } | 'refused' | 'wait';
 
 /**
  * Hooks around each run of `project`, made per subscription (the circuit breaker's `protect` is a
@@ -95,8 +95,9 @@ export interface RunPolicy<T, R> {
   canStart?(): boolean;
   /**
    * A value got a slot. Returns a watch for its run; or a fallback to run in the slot instead (its
-   * values emitted, its error erroring the output, nothing reported to the policy); or `'refused'`
-   * (the policy has reported or failed it; the slot frees). `abort` ends the run early with an error
+   * values emitted, its error erroring the output, nothing reported to the policy); `'refused'`
+   * (the policy has reported or failed it; the slot frees); or `'wait'` (it may not start after all:
+   * it goes back to the head of the queue). `abort` ends the run early with an error
    * (a call timeout): the inner is unsubscribed and the run fails with that error.
    */
   begin(value: T, abort: (error: unknown) => void): RunTicket<R>;
@@ -196,9 +197,10 @@ export function createBufferOperator<T, R>(
             const ticket = policy.begin(value, (error) => {
               abort(error);
             });
-            if (ticket === 'refused') {
+            if (ticket === 'refused' || ticket === 'wait') {
+              // Refused: reported by the policy. Wait: it goes back to the head of the queue.
               active--;
-              return false;
+              return ticket === 'wait' ? 'wait' : false;
             }
             if ('fallback' in ticket) {
               subscribeInner(toObservable(operator, ticket.fallback, 'the fallback'), value, done, 'error');

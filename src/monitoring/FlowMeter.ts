@@ -264,7 +264,10 @@ export class FlowMeter {
 /** True for a {@link FlowMeter} from any copy of this library. */
 export function isFlowMeter(value: unknown): value is FlowMeter {
   return (
-    typeof value === 'object' && value !== null && (value as { isFlowMeter?: unknown }).isFlowMeter === true
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { isFlowMeter?: unknown }).isFlowMeter === true &&
+    typeof (value as Record<symbol, unknown>)[ATTACH] === 'function'
   );
 }
 

@@ -81,6 +81,8 @@ export function pullFrom<T>(
 
   return new Observable<T>((destination) => {
     const probe = meter ? attachMeter(meter, {}) : undefined;
+    // Detached however the subscription ends, even if the input's iterator cannot be made.
+    destination.add(() => probe?.detach());
     const puller = new Puller<T>(OPERATOR, input, {
       next: (value) => {
         if (probe) {
@@ -98,7 +100,6 @@ export function pullFrom<T>(
     });
     destination.add(() => {
       puller.cancel();
-      probe?.detach();
     });
     /** `initialDemand` counts even when `demand$` completes at once, so an early end waits for it. */
     let started = false;

@@ -148,6 +148,8 @@ export function pullMap<T, R>(
     /** The concurrency limit in force. */
     let limit = 1;
     const probe = meter ? attachMeter(meter, { concurrency: () => limit }) : undefined;
+    // Detached however the subscription ends, even if the input's iterator cannot be made.
+    destination.add(() => probe?.detach());
     const controller = adaptive?.controller();
     /** Pulls as many values as free slots allow (or owes them while downstream demand is exhausted). */
     const topUp = (): void => {
@@ -294,7 +296,6 @@ export function pullMap<T, R>(
     destination.add(() => {
       closed = true;
       puller.cancel();
-      probe?.detach();
     });
 
     if (demand$) {

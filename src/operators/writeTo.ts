@@ -175,9 +175,11 @@ export function writeTo<T>(
 
     /** Writes one value; returns false when the writable asks us to wait for 'drain'. */
     const probe = meter ? attachMeter(meter, {}) : undefined;
-    const writeOne = (value: T): boolean => {
+    /** When each held value arrived (on the meter's clock), for its wait; kept only with a meter. */
+    const heldSince = probe ? new RingQueue<number>() : undefined;
+    const writeOne = (value: T, wait = 0): boolean => {
       written++;
-      probe?.released(0);
+      probe?.released(wait);
       if (writable.write(value)) return true;
       waitingForDrain = true;
       writable.once('drain', onDrain);
@@ -199,8 +201,12 @@ export function writeTo<T>(
       // order, and only then is demand granted, so nothing new can overtake them.
       owed++;
       while (held.length > 0 && !destination.closed) {
-        probe?.waiting(-1);
-        if (!writeOne(held.shift())) return;
+        let wait = 0;
+        if (probe && heldSince) {
+          probe.waiting(-1);
+          wait = probe.now() - heldSince.shift();
+        }
+        if (!writeOne(held.shift(), wait)) return;
         owed++;
       }
       if (destination.closed) return;
@@ -241,7 +247,10 @@ export function writeTo<T>(
           if (outstanding > 0) outstanding--;
           if (waitingForDrain) {
             held.push(value);
-            probe?.waiting(1);
+            if (probe && heldSince) {
+              probe.waiting(1);
+              heldSince.push(probe.now());
+            }
             return;
           }
           if (writeOne(value)) grant(1);
