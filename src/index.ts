@@ -66,6 +66,7 @@ export type {
   CircuitState,
   CircuitStateChange,
   ProtectOptions,
+  WindowJSON,
 } from './breaker/CircuitBreaker.js';
 
 // Monitoring

@@ -18,6 +18,7 @@ import type { AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import type { AdaptiveConcurrency } from '../adaptive/adaptiveConcurrency.js';
 import type { OnDrop, OverflowStrategy } from '../types.js';
 import { CountWindow, TimeWindow, type OutcomeWindow, type WindowJSON } from './windows.js';
+export type { WindowJSON } from './windows.js';
 
 /** Where a {@link CircuitBreaker} stands. */
 export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -161,7 +162,7 @@ interface StateListener {
  * ```text
  * consecutiveFailures: 2, openDuration: 10              (1 frame = 1 ms)
  * calls:     -x-x----------o--        x fails, o succeeds
- * state$:    c--o---------h-c-        c closed, o open (at 3), h half-open (at 13), c closed (at 14)
+ * state$:    c--o---------hc--        c closed, o open (at 3), h half-open (at 13), c closed (at 14)
  * ```
  *
  * Use {@link CircuitBreaker.protect} as an operator in front of calls (a bounded buffer whose gate
@@ -184,6 +185,8 @@ interface StateListener {
 export class CircuitBreaker {
   private readonly scheduler: SchedulerLike;
   private readonly window: OutcomeWindow;
+  /** The window counts by time (it needs the time of each outcome). */
+  private readonly timeWindow: boolean;
   private readonly consecutiveRule: number;
   private readonly failureRate: number;
   private readonly slowRate: number;
@@ -280,12 +283,14 @@ export class CircuitBreaker {
     if ('calls' in window) {
       const calls = check.positiveInteger(NAME, 'window.calls', window.calls);
       this.window = new CountWindow(calls);
+      this.timeWindow = false;
       defaultMinimum = Math.min(10, calls);
     } else {
       const duration = check.finitePositive(NAME, 'window.duration', window.duration);
       const { buckets = 10 } = window;
       check.positiveInteger(NAME, 'window.buckets', buckets);
       this.window = new TimeWindow(duration, buckets, now);
+      this.timeWindow = true;
     }
     const { minimumCalls = defaultMinimum } = o;
     this.minimumCalls = check.positiveInteger(NAME, 'minimumCalls', minimumCalls);
@@ -379,9 +384,10 @@ export class CircuitBreaker {
    * the breaker. With the defaults nothing waits while the breaker is closed, as with `mergeMap`.
    *
    * ```text
-   * whenOpen: 'drop'                                        (1 frame = 1 ms)
-   * source:   a-b-c-d-|          the breaker opens after a fails, half-open at 5
-   * output:   -A----D-|          onDrop: b 'rejected', c 'rejected'
+   * breaker { consecutiveFailures: 1, openDuration: 5 }   (1 frame = 1 ms; calls answer at once)
+   * protect(call, { whenOpen: 'drop', onError: 'continue' })
+   * source:   a-b-c-d-|          a's call fails: open at 0, half-open at 5
+   * output:   ------D-|          onDrop: b 'rejected', c 'rejected'; d is the probe, and closes it
    * ```
    *
    * Every value is, exactly once, passed to `project`, handed to the `whenOpen` fallback, or reported
@@ -545,10 +551,11 @@ export class CircuitBreaker {
 
   private acquire(): Permit | CircuitOpenError {
     this.refresh();
-    const now = this.scheduler.now();
+    // A call's start time matters only to the slow-call rule: the clock is not read otherwise.
+    const start = this.slowCallDuration === Infinity ? 0 : this.scheduler.now();
     switch (this.current) {
       case 'closed':
-        return { epoch: this.epoch, start: now, probe: false, timeout: undefined };
+        return { epoch: this.epoch, start, probe: false, timeout: undefined };
       case 'half-open':
         if (this.probesRunning >= this.halfOpenProbes) return new CircuitOpenError('half-open', 0);
         this.probesRunning++;
@@ -565,9 +572,9 @@ export class CircuitBreaker {
               this.open(this.opens + 1, 'half-open max wait passed');
           }, this.halfOpenMaxWait);
         }
-        return { epoch: this.epoch, start: now, probe: true, timeout: undefined };
+        return { epoch: this.epoch, start, probe: true, timeout: undefined };
       case 'open':
-        return new CircuitOpenError('open', Math.max(0, this.halfOpenAt - now));
+        return new CircuitOpenError('open', Math.max(0, this.halfOpenAt - this.scheduler.now()));
       case 'isolated':
         return new CircuitOpenError('isolated', Infinity);
     }
@@ -618,7 +625,8 @@ export class CircuitBreaker {
     }
     const counted = sameState && (outcome === 'completed' || failed);
     if (counted) {
-      const now = this.scheduler.now();
+      // The clock is read only when a rule needs it: the slow-call rule or a time window.
+      const now = this.slowCallDuration === Infinity && !this.timeWindow ? 0 : this.scheduler.now();
       const slow = now - permit.start >= this.slowCallDuration;
       if (this.current === 'closed') this.countClosed(now, failed, slow);
       else if (this.current === 'half-open') this.countProbe(failed, slow);
@@ -718,6 +726,7 @@ export class CircuitBreaker {
   }
 
   private notifyReady(): void {
+    if (this.readyListeners.size === 0) return;
     for (const ready of [...this.readyListeners]) ready();
   }
 
