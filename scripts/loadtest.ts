@@ -199,8 +199,19 @@ function incidentSentence(run: Run): string[] {
   const slow = reportsOf(run).filter(([, r]) => r.summary.failed.timeout > 0);
   if (slow.length > 0) {
     out.push(
-      `${code(slow.map(([name]) => name))} send every call at once: during the incident the downstream's own queue grows past the ${String(TIMEOUT)} ms timeout, callers give up while it keeps working on their requests, and that backlog of abandoned work delays the recovery.`,
+      `${code(slow.map(([name]) => name))} send every call at once: during the incident the downstream's own queue grows past the ${String(TIMEOUT)} ms timeout, and callers give up while it keeps working on their requests.`,
     );
+    const late = slow
+      .filter(([, r]) => {
+        const t = recoveryTime(r);
+        return typeof t === 'number' && t >= 10_000;
+      })
+      .map(([name]) => name);
+    if (late.length > 0) {
+      out.push(
+        `For ${code(late)} that backlog of abandoned work is still being served after the workers return, which delays the recovery.`,
+      );
+    }
   }
   return out;
 }
