@@ -147,7 +147,7 @@ const TOKEN_BUCKET_KEYS: readonly string[] = [
   'onDrop',
   'meter',
 ];
-/** Accepted too; left out of the unknown-key message, which lists the in-process bucket's options. */
+/** The options of a bucket whose state lives in a store (see `TokenStore`). */
 const STORE_KEYS: readonly string[] = [
   'store',
   'onStoreError',
@@ -201,7 +201,7 @@ const STORE_ERROR_MODES: readonly StoreErrorMode[] = ['error', 'open', 'closed',
  * @return An operator emitting the source's values, paced or policed.
  */
 export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTypeOperatorFunction<T> {
-  check.options(OPERATOR, withoutStoreKeys(options), TOKEN_BUCKET_KEYS, { required: true });
+  check.options(OPERATOR, options, [...TOKEN_BUCKET_KEYS, ...STORE_KEYS], { required: true });
   const {
     capacity,
     tokensPerInterval,
@@ -289,18 +289,15 @@ export function tokenBucket<T>(options: TokenBucketOptions<NoInfer<T>>): MonoTyp
   return storeSettings ? createStoreTokenBucket<T>(settings, storeSettings) : createTokenBucket<T>(settings);
 }
 
-/** The options without the store ones, for the unknown-key check (anything else is returned as is). */
-function withoutStoreKeys(options: unknown): unknown {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
-  if (!STORE_KEYS.some((key) => key in options)) return options;
-  return Object.fromEntries(Object.entries(options).filter(([key]) => !STORE_KEYS.includes(key)));
-}
-
 /** Validates the store options; `undefined` without a store (then none of them may be given). */
 function checkStoreOptions(options: TokenBucketOptions<never>): StoreSettings | undefined {
   const { store, onStoreError = 'error', instances, retryInterval = 1000, onStoreFailure } = options;
   if (store === undefined) {
     for (const key of ['onStoreError', 'instances', 'retryInterval', 'onStoreFailure'] as const) {
+      // null is a wrong type, as for every option; any other value is out of place without a store.
+      if (options[key] === null) {
+        throw new TypeError(`${OPERATOR}: \`${key}\` must be left out without \`store\`, got null`);
+      }
       if (options[key] !== undefined) {
         throw new RangeError(
           `${OPERATOR}: \`${key}\` applies only with \`store\`, got ${check.describe(options[key])}`,
