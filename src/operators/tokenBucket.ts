@@ -295,7 +295,7 @@ function checkStoreOptions(options: TokenBucketOptions<never>): StoreSettings | 
   if (store === undefined) {
     for (const key of ['onStoreError', 'instances', 'retryInterval', 'onStoreFailure'] as const) {
       // null is a wrong type, as for every option; any other value is out of place without a store.
-      if (options[key] === null) {
+      if ((options[key] as unknown) === null) {
         throw new TypeError(`${OPERATOR}: \`${key}\` must be left out without \`store\`, got null`);
       }
       if (options[key] !== undefined) {
