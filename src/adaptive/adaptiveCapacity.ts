@@ -27,8 +27,8 @@ const NAME = 'adaptiveCapacity';
  * `min`.
  *
  * Create one with {@link adaptiveCapacity}; pass it as `capacity` to the buffers, `bufferPriority`
- * or a circuit breaker's `protect` (completions: inners that ended), `pullFeedback`, or
- * `queueCapacity`/`capacity` of the buckets (completions: values released).
+ * or a circuit breaker's `protect` (completions: inners that ended) or `pullFeedback` (completions:
+ * values taken by demand). The buckets do not take it yet: their rate already bounds the wait.
  */
 export class AdaptiveCapacity {
   /** Marker that survives duplicate copies of the library in one bundle. */
