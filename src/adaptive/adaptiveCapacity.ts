@@ -28,7 +28,7 @@ const NAME = 'adaptiveCapacity';
  *
  * Create one with {@link adaptiveCapacity}; pass it as `capacity` to the buffers, `bufferPriority`
  * or a circuit breaker's `protect` (completions: inners that ended) or `pullFeedback` (completions:
- * values taken by demand). The buckets do not take it yet: their rate already bounds the wait.
+ * values taken by demand). The buckets do not take it yet (use `ttl` there).
  */
 export class AdaptiveCapacity {
   /** Marker that survives duplicate copies of the library in one bundle. */
