@@ -1,13 +1,13 @@
 import { EMPTY, NEVER, Subject, take, timer, map } from 'rxjs';
 import { adaptiveConcurrency, bufferDropping, pullMap } from 'rxjs-backpressure';
-import { AimdLimit, GradientLimit, VegasLimit } from '../../src/adaptive/algorithms';
+import { AimdLimit, GradientLimit, VegasLimit, type LimitAlgorithm } from '../../src/adaptive/algorithms';
 import { ManualTimeScheduler, withVirtualTime } from 'rxjs-backpressure/testing';
 
 const bounds = { initial: 10, min: 1, max: 200 };
 
 describe('the algorithms on synthetic samples', () => {
   it('gradient: steady latency with the limit in use grows it; latency doubling shrinks it', () => {
-    const g = new GradientLimit(bounds);
+    const g: LimitAlgorithm = new GradientLimit(bounds);
     for (let i = 0; i < 200; i++) g.sample(10, g.limit, false);
     const grown = g.limit;
     expect(grown).toBeGreaterThan(30);
@@ -16,7 +16,7 @@ describe('the algorithms on synthetic samples', () => {
   });
 
   it('gradient: an app-limited caller (few in flight) does not grow the limit', () => {
-    const g = new GradientLimit(bounds);
+    const g: LimitAlgorithm = new GradientLimit(bounds);
     for (let i = 0; i < 200; i++) g.sample(10, 2, false);
     expect(g.limit).toBe(10);
   });

@@ -18,9 +18,10 @@ class TokenGate implements Gate<string> {
   admit(cost: number): void {
     this.tokens -= cost;
   }
-  release(value: string, index: number): void {
+  release(value: string, index: number): undefined {
     this.log.push(`release ${value} #${String(index)}`);
     this.onRelease(value);
+    return undefined;
   }
   busy(): boolean {
     return this.busyFlag;

@@ -764,7 +764,9 @@ describe('pullFeedback ttl', () => {
       const demand = hot(' -----1----', grants);
       // a and b arrive at 1 and 2 with ttl 4: the demand at 5 takes a exactly at its deadline; b
       // expires at 6.
-      expectObservable(source.pipe(pullFeedback(demand, { ttl: 4, onDrop: drops.onDrop }))).toBe('-----a----|');
+      expectObservable(source.pipe(pullFeedback(demand, { ttl: 4, onDrop: drops.onDrop }))).toBe(
+        '-----a----|',
+      );
       flush();
       expect(drops.drops).toEqual([['b', 'expired']]);
     });

@@ -96,6 +96,7 @@ export class GradientLimit implements LimitAlgorithm {
     this.queueSize = queueSize;
   }
 
+  /** Failures do not move the gradient directly (as in Gradient2): their latency does. */
   sample(rtt: number, inflight: number): void {
     const shortRtt = Math.max(rtt, Number.MIN_VALUE);
     if (this.longCount < 10) {
