@@ -44,6 +44,7 @@ function emptySnapshot(name: string, time: number): FlowSnapshot {
     wait: ZERO_DISTRIBUTION,
     duration: ZERO_DISTRIBUTION,
     subscriptions: 0,
+    storeFailures: 0,
   };
 }
 

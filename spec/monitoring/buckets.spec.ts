@@ -18,7 +18,15 @@ import { recordDrops, testScheduler, type DropRecorder } from '../helpers/marble
  */
 
 const REASONS: readonly DropReason[] = ['overflow', 'rejected', 'expired', 'shed', 'cleared'];
-const IDLE = { waiting: 0, running: 0, capacity: 0, concurrency: 0, tokens: 0, subscriptions: 0 };
+const IDLE = {
+  waiting: 0,
+  running: 0,
+  capacity: 0,
+  concurrency: 0,
+  tokens: 0,
+  subscriptions: 0,
+  storeFailures: 0,
+};
 
 function expectConsistent(snapshot: FlowSnapshot, drops: readonly [unknown, DropReason][]): void {
   const counts = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<DropReason, number>;

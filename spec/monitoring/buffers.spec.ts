@@ -33,7 +33,15 @@ function expectConsistent(snapshot: FlowSnapshot, drops: readonly [unknown, Drop
 }
 
 /** The gauges of a meter that watches nothing any more. */
-const IDLE = { waiting: 0, running: 0, capacity: 0, concurrency: 0, tokens: 0, subscriptions: 0 };
+const IDLE = {
+  waiting: 0,
+  running: 0,
+  capacity: 0,
+  concurrency: 0,
+  tokens: 0,
+  subscriptions: 0,
+  storeFailures: 0,
+};
 
 function metered(
   buffer: BufferCase,

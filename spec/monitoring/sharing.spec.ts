@@ -17,7 +17,15 @@ import { testScheduler } from '../helpers/marbles';
  * subscriptions; a re-subscribed operator keeps counting.
  */
 
-const IDLE = { waiting: 0, running: 0, capacity: 0, concurrency: 0, tokens: 0, subscriptions: 0 };
+const IDLE = {
+  waiting: 0,
+  running: 0,
+  capacity: 0,
+  concurrency: 0,
+  tokens: 0,
+  subscriptions: 0,
+  storeFailures: 0,
+};
 
 function setup(): { scheduler: ManualTimeScheduler; meter: FlowMeter } {
   const scheduler = new ManualTimeScheduler();

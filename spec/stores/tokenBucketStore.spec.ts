@@ -512,6 +512,20 @@ describe('tokenBucket when the store fails (rule 4)', () => {
       expect(s.pendingCount).toBe(0);
     });
 
+    it('counts every failed store request in the meter, beside onStoreFailure', () => {
+      const meter = new FlowMeter({ name: 'shared', scheduler: s });
+      run(s, source, { ...BUCKET, store, mode, onStoreError: 'open', onStoreFailure, meter });
+      ['a', 'b'].forEach((v) => source.next(v));
+      for (const r of store.requests) if (!r.settled) r.fail(down);
+      expect(failures).toEqual([['store down', 'open']]);
+      expect(meter.snapshot().storeFailures).toBeGreaterThanOrEqual(1);
+      const before = meter.snapshot().storeFailures;
+      s.advanceBy(1000); // the retry fails too: counted again
+      source.next('c');
+      for (const r of store.requests) if (!r.settled) r.fail(down);
+      expect(meter.snapshot().storeFailures).toBe(before + 1);
+    });
+
     it("'open': values pass without limit until a retry succeeds", () => {
       const { log } = run(s, source, { ...BUCKET, store, mode, onStoreError: 'open', onStoreFailure });
       ['a', 'b'].forEach((v) => source.next(v));

@@ -295,6 +295,7 @@ export function createStoreTokenBucket<T>(
        * `onStoreFailure`); otherwise the operator now answers itself until `retryAt`.
        */
       function storeFailed(err: unknown, notify: boolean): boolean {
+        meterProbe?.storeFailed();
         if (notify && onStoreFailure) {
           try {
             onStoreFailure(err, onStoreError);
@@ -589,6 +590,7 @@ export function createStoreTokenBucket<T>(
             waiting: (delta) => user?.waiting(delta),
             started: () => user?.started(),
             ended: (duration, outcome) => user?.ended(duration, outcome),
+            storeFailed: () => user?.storeFailed(),
             detach: () => user?.detach(),
           }
         : undefined;

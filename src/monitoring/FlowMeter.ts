@@ -60,6 +60,11 @@ export interface FlowSnapshot {
   duration: Distribution;
   /** Subscriptions active now. */
   subscriptions: number;
+  /**
+   * Requests to a shared token store (`tokenBucket`'s `store`) that failed or timed out, each
+   * answered by `onStoreError`'s fallback: the visible trace of running without the shared limit.
+   */
+  storeFailures: number;
 }
 
 /** The limits an operator's subscription has in force, read when a snapshot is taken. */
@@ -86,6 +91,8 @@ export interface FlowProbe {
   started(): void;
   /** An inner ended after `duration` ms: completed, failed, or cancelled (not sampled). */
   ended(duration: number, outcome: 'completed' | 'failed' | 'cancelled'): void;
+  /** A request to a shared token store failed (its `onStoreError` fallback applies). */
+  storeFailed(): void;
   /** The subscription ended: its gauges return to 0. */
   detach(): void;
 }
@@ -143,6 +150,7 @@ export class FlowMeter {
   private maxRunning = 0;
   private completed = 0;
   private failed = 0;
+  private storeFailures = 0;
   private readonly wait = new Histogram();
   private readonly duration = new Histogram();
   private readonly active = new Set<FlowGauges>();
@@ -190,6 +198,7 @@ export class FlowMeter {
       wait: this.wait.summary(),
       duration: this.duration.summary(),
       subscriptions: this.active.size,
+      storeFailures: this.storeFailures,
     };
   }
 
@@ -248,6 +257,9 @@ export class FlowMeter {
         if (outcome === 'completed') this.completed++;
         else this.failed++;
         this.duration.record(duration);
+      },
+      storeFailed: () => {
+        this.storeFailures++;
       },
       detach: () => {
         if (!attached) return;
