@@ -12,6 +12,7 @@ import {
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
 import { createBufferOperator, type OnInnerError, type RunPolicy } from '../internal/bufferInternals.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import { RingQueue } from '../internal/RingQueue.js';
 import * as check from '../internal/validate.js';
 import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import type { AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
@@ -214,7 +215,7 @@ export class CircuitBreaker {
   private readonly stateListeners = new Set<StateListener>();
   /** Transitions numbered in order; those not yet told to every `state$` subscriber. */
   private changes = 0;
-  private readonly undelivered: { seq: number; change: CircuitStateChange }[] = [];
+  private readonly undelivered = new RingQueue<{ seq: number; change: CircuitStateChange }>();
   private delivering = false;
   /** Told whenever calls may have become possible (a state change, a permit returned). */
   private readonly readyListeners = new Set<() => void>();
@@ -702,7 +703,8 @@ export class CircuitBreaker {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      for (let next = this.undelivered.shift(); next; next = this.undelivered.shift()) {
+      while (this.undelivered.length > 0) {
+        const next = this.undelivered.shift();
         for (const listener of [...this.stateListeners]) {
           if (listener.seen >= next.seq || listener.subscriber.closed) continue;
           listener.seen = next.seq;

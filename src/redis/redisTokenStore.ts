@@ -1,3 +1,4 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { TokenGrant, TokenRequest, TokenStore } from '../stores/TokenStore.js';
 import * as check from '../internal/validate.js';
 import { TOKEN_BUCKET_SCRIPT, TOKEN_BUCKET_SCRIPT_SHA1 } from './script.js';
@@ -38,11 +39,16 @@ export interface RedisTokenStoreOptions {
   key: string;
   /**
    * Milliseconds to wait for Redis before the request counts as failed (see `onStoreError` of
-   * `tokenBucket`); measured on the real clock (`setTimeout`), since Redis is real. A finite
-   * number > 0, or `Infinity` (wait for the client's own timeouts).
+   * `tokenBucket`), measured on `scheduler`. A finite number > 0, or `Infinity` (wait for the
+   * client's own timeouts).
    * @default 50
    */
   timeout?: number;
+  /**
+   * Where the timeout is scheduled (virtual under `withVirtualTime`, like every timer of the library).
+   * @default asyncScheduler
+   */
+  scheduler?: SchedulerLike;
 }
 
 /** A {@link TokenStore} on Redis, as {@link redisTokenStore} makes it. */
@@ -95,12 +101,6 @@ export function redisErrorCode(err: unknown): string | undefined {
 
 const NAME = 'redisTokenStore';
 
-/** Timers of the host, read through `globalThis` so that the types need neither DOM nor Node. */
-const host = globalThis as unknown as {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-};
-
 /**
  * A {@link TokenStore} in Redis: one token bucket shared by every process that uses the same `key`
  * on the same Redis (cluster workers, pods, serverless instances), so that together they keep one
@@ -136,8 +136,9 @@ const host = globalThis as unknown as {
  * @return A store to pass as `tokenBucket`'s `store` option.
  */
 export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStore {
-  check.options(NAME, options, ['client', 'key', 'timeout'], { required: true });
-  const { client, key, timeout = 50 } = options;
+  check.options(NAME, options, ['client', 'key', 'timeout', 'scheduler'], { required: true });
+  const { client, key, timeout = 50, scheduler = asyncScheduler } = options;
+  check.scheduler(NAME, options.scheduler);
   const run = scriptRunner(client);
   if (typeof key !== 'string') {
     throw new TypeError(`${NAME}: \`key\` must be a non-empty string, got ${check.describe(key)}`);
@@ -167,12 +168,12 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
       const reply = evaluate(args).then(toGrant);
       if (timeout === Infinity) return reply;
       return new Promise<TokenGrant>((resolve, reject) => {
-        const timer = host.setTimeout(() => {
+        const timer = scheduler.schedule(() => {
           reject(new TokenStoreTimeoutError(timeout, redisKey));
         }, timeout);
         reply
           .finally(() => {
-            host.clearTimeout(timer);
+            timer.unsubscribe();
           })
           .then(resolve, reject);
       });
