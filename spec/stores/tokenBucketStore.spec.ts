@@ -140,7 +140,45 @@ describe('memoryTokenStore', () => {
           const shared = observe(arrivals, options, true);
           expect(shared).toEqual(local);
         }),
-        { numRuns: 300 },
+        {
+          numRuns: 300,
+          // Found by this property: an arrival in the instant a batch value falls due, before the
+          // value's timer runs. The first must see the room the due value frees; the second must
+          // still find the queue full (the in-process bucket queues an arrival, then drains).
+          examples: [
+            [
+              {
+                p: { capacity: 5, period: 1, queueCapacity: 2, overflow: 'error', ttl: 12, mode: 'shape' },
+                arrivals: [
+                  { gap: 0, cost: 3 },
+                  { gap: 1, cost: 3 },
+                  { gap: 0, cost: 2 },
+                  { gap: 2, cost: 0 },
+                  { gap: 0, cost: 0 },
+                ],
+              },
+            ],
+            [
+              {
+                p: {
+                  capacity: 4,
+                  period: 12,
+                  queueCapacity: 1,
+                  overflow: 'drop-incoming',
+                  ttl: 25,
+                  mode: 'shape',
+                },
+                arrivals: [
+                  { gap: 0, cost: 4 },
+                  { gap: 0, cost: 1 },
+                  { gap: 2, cost: 0 },
+                  { gap: 5, cost: 0 },
+                  { gap: 5, cost: 0 },
+                ],
+              },
+            ],
+          ],
+        },
       );
     });
 

@@ -486,6 +486,17 @@ export function createStoreTokenBucket<T>(
         // The next batch: the engine hands over what waited, then calls blocked/idle, which ask.
         if (phase === FORMING) (queue as GatedQueue<T>).drain();
       }
+      /**
+       * The engine's drain stopped (after an arrival, among others). A forming batch is sent to the
+       * store; a granted one lets its due values leave now, though their timer may run later in the
+       * same instant: like the in-process bucket, whose drain after an arrival reads the refilled
+       * tokens (the arrival itself has already been queued or found the queue full).
+       */
+      function afterDrain(): void {
+        if (failedClock()) return;
+        if (phase === FORMING) ask();
+        else if (phase === GRANTED || (phase === ASKING && ttl !== Infinity)) pump();
+      }
       function endBatch(): void {
         heldCost = 0;
         consumed = 0;
@@ -668,12 +679,8 @@ export function createStoreTokenBucket<T>(
                 return true;
               },
               busy: () => held.length > 0,
-              blocked: () => {
-                if (!failedClock()) ask();
-              },
-              idle: () => {
-                if (!failedClock()) ask();
-              },
+              blocked: afterDrain,
+              idle: afterDrain,
             },
       );
       limitQueue();
