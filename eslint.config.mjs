@@ -4,7 +4,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.consumer/', 'scripts/consumer/'] },
+  // The examples are separate projects, each with its own tsconfig, lint and tests.
+  {
+    ignores: [
+      'dist/',
+      'coverage/',
+      'node_modules/',
+      '.consumer/',
+      'scripts/consumer/',
+      'examples/',
+      'docs/api/',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
