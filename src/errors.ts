@@ -15,6 +15,7 @@
  * ```
  */
 export class BufferOverflowError<T = unknown> extends Error {
+  /** Always `'BufferOverflowError'`. */
   override readonly name = 'BufferOverflowError';
   /** Marker that survives duplicate copies of the library in one bundle. */
   readonly isBufferOverflowError = true;
@@ -47,7 +48,9 @@ export class BufferOverflowError<T = unknown> extends Error {
  * ```
  */
 export class RateLimitExceededError<T = unknown> extends Error {
+  /** Always `'RateLimitExceededError'`. */
   override readonly name = 'RateLimitExceededError';
+  /** Marker that survives duplicate copies of the library in one bundle. */
   readonly isRateLimitExceededError = true;
 
   constructor(
@@ -103,7 +106,9 @@ export function isRateLimitExceededError(err: unknown): err is RateLimitExceeded
  * ```
  */
 export class CircuitOpenError extends Error {
+  /** Always `'CircuitOpenError'`. */
   override readonly name = 'CircuitOpenError';
+  /** Marker that survives duplicate copies of the library in one bundle. */
   readonly isCircuitOpenError = true;
 
   constructor(
@@ -128,7 +133,9 @@ export class CircuitOpenError extends Error {
  * a failure. Recognise it across copies of the library with {@link isCallTimeoutError}.
  */
 export class CallTimeoutError extends Error {
+  /** Always `'CallTimeoutError'`. */
   override readonly name = 'CallTimeoutError';
+  /** Marker that survives duplicate copies of the library in one bundle. */
   readonly isCallTimeoutError = true;
 
   constructor(

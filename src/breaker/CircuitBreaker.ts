@@ -26,6 +26,7 @@ export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
 
 /** One state of a breaker, as `state$` tells it. */
 export interface CircuitStateChange {
+  /** The state entered. */
   state: CircuitState;
   /** When it entered that state (scheduler time). */
   since: number;
@@ -35,7 +36,9 @@ export interface CircuitStateChange {
 
 /** What `toJSON()` writes and `initialState` reads: plain JSON. */
 export interface CircuitBreakerSnapshot {
+  /** The format's version: 1. */
   version: 1;
+  /** The state when the snapshot was taken (isolation is not kept: an isolated breaker is written as `'closed'`). */
   state: 'closed' | 'open' | 'half-open';
   /** Consecutive opens without closing (what `openDuration` is given). */
   opens: number;
@@ -43,6 +46,7 @@ export interface CircuitBreakerSnapshot {
   openedFor: number;
   /** Consecutive failures counted so far (closed). */
   consecutiveFailures: number;
+  /** The outcomes the rate rules read, as the window held them. */
   window: WindowJSON;
 }
 
@@ -61,7 +65,17 @@ export interface CircuitBreakerOptions {
    * last `duration` ms, in `buckets` buckets (default 10) aligned to the breaker's creation.
    * @default { calls: 100 }
    */
-  window?: { calls: number } | { duration: number; buckets?: number };
+  window?:
+    | {
+        /** Count the last this many outcomes. A positive integer. */
+        calls: number;
+      }
+    | {
+        /** Count the outcomes that ended in the last this many ms. A finite number > 0. */
+        duration: number;
+        /** Slices of `duration` the window moves by. A positive integer. @default 10 */
+        buckets?: number;
+      };
   /**
    * The rate rules apply only once the window holds this many calls. A positive integer.
    * @default 10 (for `{ calls: n }`: min(10, n))
@@ -341,7 +355,10 @@ export class CircuitBreaker {
    * Holds the breaker open (`'isolated'`: every call refused, `retryAfter` Infinity) until every
    * handle is released; then it is closed, with the window cleared.
    */
-  isolate(): { release(): void } {
+  isolate(): {
+    /** Ends this handle's hold; calling it again does nothing. */
+    release(): void;
+  } {
     this.isolations++;
     if (this.isolations === 1) this.transition('isolated', 'isolated');
     let released = false;

@@ -7,8 +7,27 @@ export interface WindowTotals {
 
 /** How a window is written into a breaker's `toJSON()`. */
 export type WindowJSON =
-  | { kind: 'calls'; outcomes: number[] }
-  | { kind: 'duration'; buckets: { age: number; calls: number; failures: number; slow: number }[] };
+  | {
+      /** A window of the last `calls` outcomes. */
+      kind: 'calls';
+      /** The outcomes, oldest first: 0 succeeded, 1 failed, 2 slow, 3 failed and slow. */
+      outcomes: number[];
+    }
+  | {
+      /** A window of the last `duration` ms. */
+      kind: 'duration';
+      /** The buckets still inside the window. */
+      buckets: {
+        /** Buckets between this one and the current one (0: the current bucket). */
+        age: number;
+        /** Outcomes counted in the bucket. */
+        calls: number;
+        /** Of those, failures. */
+        failures: number;
+        /** Of those, slow calls. */
+        slow: number;
+      }[];
+    };
 
 /** The sliding window a circuit breaker's rate rules read. */
 export interface OutcomeWindow {

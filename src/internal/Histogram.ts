@@ -1,11 +1,21 @@
-/** Summary statistics of a set of samples in ms; see {@link Histogram}. */
+/**
+ * Summary statistics of a set of samples in ms. `count`, `sum`, `min` and `max` are exact; the
+ * percentiles are nearest-rank, within 2% of the exact answer (and always one of the samples).
+ */
 export interface Distribution {
+  /** Samples taken. */
   count: number;
+  /** Their sum, in ms. */
   sum: number;
+  /** The smallest sample (0 when there are none). */
   min: number;
+  /** The largest sample (0 when there are none). */
   max: number;
+  /** The median. */
   p50: number;
+  /** The 90th percentile. */
   p90: number;
+  /** The 99th percentile. */
   p99: number;
 }
 

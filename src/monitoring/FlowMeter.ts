@@ -18,7 +18,9 @@ export interface FlowMeterOptions {
 
 /** One dropped value, as `drops$` tells it. */
 export interface FlowDrop {
+  /** The value, as the operator's `onDrop` received it. */
   value: unknown;
+  /** Why it was dropped. */
   reason: DropReason;
   /** When it was dropped, on the meter's scheduler. */
   time: number;
@@ -29,6 +31,7 @@ export interface FlowDrop {
  * read at the instant of the snapshot and add up over every subscription the meter watches.
  */
 export interface FlowSnapshot {
+  /** The meter's `name`. */
   name: string;
   /** The meter's scheduler time. */
   time: number;
@@ -38,15 +41,19 @@ export interface FlowSnapshot {
   released: number;
   /** Values reported to `onDrop`, by reason (every reason present). */
   dropped: Record<DropReason, number>;
+  /** Values reported to `onDrop`, all reasons together. */
   droppedTotal: number;
   /** Values waiting now (in a queue, or held for demand or for `'drain'`). */
   waiting: number;
+  /** The most values waiting at once since the meter was created. */
   maxWaiting: number;
   /** Inners in progress now (project-based operators). */
   running: number;
+  /** The most inners in progress at once since the meter was created. */
   maxRunning: number;
-  /** Inners that completed, and that failed (project-based operators). */
+  /** Inners that completed (project-based operators). */
   completed: number;
+  /** Inners that failed (project-based operators). */
   failed: number;
   /** Values allowed to wait (the sum over subscriptions; `Infinity` when unbounded). */
   capacity: number;
@@ -130,6 +137,7 @@ const ATTACH = Symbol.for('rxjs-backpressure.FlowMeter.attach');
 export class FlowMeter {
   /** Marker that survives duplicate copies of the library in one bundle. */
   readonly isFlowMeter = true;
+  /** The flow's name, from the options. */
   readonly name: string;
   /** Every drop as it happens (hot): synchronously, after `onDrop`, in the same order. */
   readonly drops$: Observable<FlowDrop>;
@@ -221,7 +229,7 @@ export class FlowMeter {
     );
   }
 
-  /** Hands out the probe for one subscription of an operator. */
+  /** @internal Hands out the probe for one subscription of an operator (see {@link attachMeter}). */
   [ATTACH](gauges: FlowGauges): FlowProbe {
     this.active.add(gauges);
     let waiting = 0;

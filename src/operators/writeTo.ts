@@ -10,9 +10,13 @@ import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter
  * HTTP responses, `Transform`s) fits; so does anything with the same methods and events.
  */
 export interface WritableLike<T> {
+  /** Writes one value; `false` asks the writer to wait for `'drain'` before the next. */
   write(chunk: T, callback?: (error?: Error | null) => void): boolean;
+  /** No more writes; `'finish'` follows once everything written is flushed. */
   end(callback?: () => void): unknown;
+  /** Listens for the next `'drain'`, `'finish'`, `'error'` or `'close'`. */
   once(event: 'drain' | 'finish' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
+  /** Stops listening (the operator removes its listeners on teardown). */
   removeListener(
     event: 'drain' | 'finish' | 'error' | 'close',
     listener: (...args: unknown[]) => void,

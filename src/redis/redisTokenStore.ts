@@ -8,7 +8,9 @@ import { TOKEN_BUCKET_SCRIPT, TOKEN_BUCKET_SCRIPT_SHA1 } from './script.js';
  * Typed by shape, so that this package's types never import ioredis.
  */
 export interface IoRedisClientLike {
+  /** EVALSHA: runs the cached script by its SHA-1 (keys first, then arguments). */
   evalsha(sha1: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  /** EVAL: runs the script's text (the first time, or after Redis lost its script cache). */
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 }
 
@@ -17,7 +19,9 @@ export interface IoRedisClientLike {
  * connected, or `createCluster(...)`). Typed by shape, so that this package's types never import it.
  */
 export interface NodeRedisClientLike {
+  /** EVALSHA: runs the cached script by its SHA-1. */
   evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** EVAL: runs the script's text (the first time, or after Redis lost its script cache). */
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
@@ -62,6 +66,7 @@ export interface RedisTokenStore extends TokenStore {
  * `timeout`. Recognise it across copies of the library with {@link isTokenStoreTimeoutError}.
  */
 export class TokenStoreTimeoutError extends Error {
+  /** Always `'TokenStoreTimeoutError'`. */
   override readonly name = 'TokenStoreTimeoutError';
   /** Marker that survives duplicate copies of the library in one bundle. */
   readonly isTokenStoreTimeoutError = true;
