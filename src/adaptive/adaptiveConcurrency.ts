@@ -29,7 +29,7 @@ export interface AdaptiveConcurrencyOptions {
   min?: number;
   /** The highest limit, a positive integer. @default 200 */
   max?: number;
-  /** Parameters of `'gradient'` (Netflix's Gradient2 defaults). */
+  /** Parameters of `'gradient'` (Netflix's Gradient2 defaults, except `queueSize` 2: see docs/adaptive.md). */
   gradient?: GradientParameters;
   /** Parameters of `'aimd'` (Netflix's AIMD defaults). */
   aimd?: AimdParameters;
