@@ -42,6 +42,8 @@ describe('the rxjs-backpressure/testing entry', () => {
       'DropRecorder',
       'ManualTimeScheduler',
       'recordDrops',
+      'recordMarbles',
+      'renderMarbleSvg',
       'resetVirtualTime',
       'withVirtualTime',
     ]);
