@@ -10,8 +10,15 @@ import {
   type Subscription,
 } from 'rxjs';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
-import { createBufferOperator, type OnInnerError, type RunPolicy } from '../internal/bufferInternals.js';
-import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import {
+  createBufferOperator,
+  RunFallback,
+  type OnInnerError,
+  type RunPolicy,
+  type RunWatch,
+  type WatchedRun,
+} from '../internal/bufferInternals.js';
+import { OperatorSubscriber, type SubscriberHandlers } from '../internal/OperatorSubscriber.js';
 import { RingQueue } from '../internal/RingQueue.js';
 import * as check from '../internal/validate.js';
 import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
@@ -152,14 +159,84 @@ const NAME = 'CircuitBreaker';
 const PROTECT = 'protect';
 
 /** One call let through: what the breaker needs to count its outcome. */
-interface Permit {
-  /** The breaker's epoch when the call started: an outcome after a change of state is not counted. */
-  epoch: number;
-  start: number;
-  probe: boolean;
+/**
+ * One call through the breaker, from its permit to its outcome: the breaker's epoch when it started
+ * (an outcome after a change of state is not counted), its start time (read only for the slow-call
+ * rule), and its timeout. One object per call; it is the run's finalizer too (see `RunWatch`).
+ */
+class BreakerCall implements RunWatch {
   /** The timeout error made for this call, if it timed out (a failure whatever isFailure says). */
-  timeout: CallTimeoutError | undefined;
+  timeout: CallTimeoutError | undefined = undefined;
+  private timer: Subscription | undefined = undefined;
+  private run: WatchedRun | undefined = undefined;
+  private ended = false;
+
+  constructor(
+    private readonly settle: Settle,
+    readonly epoch: number,
+    readonly start: number,
+    readonly probe: boolean,
+    scheduler: SchedulerLike,
+    private readonly callTimeout: number,
+  ) {
+    if (callTimeout !== Infinity) this.timer = scheduler.schedule(timeOut, callTimeout, this);
+  }
+
+  attach(run: WatchedRun): void {
+    this.run = run;
+  }
+
+  /** The call timed out: it fails with a {@link CallTimeoutError}. */
+  timedOut(): void {
+    this.timer = undefined;
+    this.timeout = new CallTimeoutError(this.callTimeout);
+    this.run?.error(this.timeout);
+  }
+
+  end(outcome: 'completed' | 'failed' | 'cancelled', error?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.timer) {
+      this.timer.unsubscribe();
+      this.timer = undefined;
+    }
+    this.settle(this, outcome, error);
+  }
+
+  /** The run's subscriber was finalized: a cancellation, unless the inner ended by itself. */
+  unsubscribe(): void {
+    if (!this.run?.settled) this.end('cancelled');
+  }
 }
+
+function timeOut(this: SchedulerAction<BreakerCall>, call: BreakerCall | undefined): void {
+  (call as BreakerCall).timedOut();
+}
+
+/** The handlers of a `guard` subscription: the call's outcome is counted before it is forwarded. */
+class GuardedCall<T> implements SubscriberHandlers<T> {
+  constructor(
+    private readonly subscriber: Subscriber<T>,
+    private readonly call: BreakerCall,
+  ) {}
+
+  next(value: T): void {
+    this.subscriber.next(value);
+  }
+
+  error(err: unknown): void {
+    this.call.end('failed', err);
+    this.subscriber.error(err);
+  }
+
+  complete(): void {
+    this.call.end('completed');
+    this.subscriber.complete();
+  }
+}
+
+/** The breaker's outcome counting, as a {@link BreakerCall} calls it. */
+type Settle = (call: BreakerCall, outcome: 'completed' | 'failed' | 'cancelled', error: unknown) => void;
 
 interface StateListener {
   subscriber: Subscriber<CircuitStateChange>;
@@ -222,6 +299,9 @@ export class CircuitBreaker {
   private openedAt = 0;
   private halfOpenAt = 0;
   private consecutive = 0;
+  /** The rate rules were last evaluated in this era of the window, with at least `minimumCalls`. */
+  private judged = false;
+  private judgedEra = NaN;
   private probesRunning = 0;
   private probesSucceeded = 0;
   private halfOpenTimer: Subscription | undefined;
@@ -233,6 +313,10 @@ export class CircuitBreaker {
   private delivering = false;
   /** Told whenever calls may have become possible (a state change, a permit returned). */
   private readonly readyListeners = new Set<() => void>();
+  /** `settle`, bound once: every call of this breaker reports its outcome through it. */
+  private readonly settleCall: Settle = (call, outcome, error) => {
+    this.settle(call, outcome, error);
+  };
 
   constructor(options: CircuitBreakerOptions) {
     check.options(
@@ -477,7 +561,7 @@ export class CircuitBreaker {
           destination.add(() => halfOpenDrain?.unsubscribe());
           const policy: RunPolicy<T, R> = {
             canStart: wait ? () => this.canCall() : undefined,
-            begin: (value, abort) => {
+            begin: (value) => {
               const permit = this.acquire();
               if (permit instanceof CircuitOpenError) {
                 if (whenOpen === 'error') {
@@ -485,14 +569,14 @@ export class CircuitBreaker {
                   queue.fail(permit);
                   return 'refused';
                 }
-                if (typeof whenOpen === 'function') return { fallback: whenOpen(value, permit) };
+                if (typeof whenOpen === 'function') return new RunFallback(whenOpen(value, permit));
                 // A value admitted while calls were let through, whose turn came after the breaker
                 // opened (fed back from inside a call that opened it): it waits like the others.
                 if (wait) return 'wait';
                 queue.report(value, 'rejected');
                 return 'refused';
               }
-              return this.watch(permit, abort);
+              return permit;
             },
             blocked: wait
               ? () => {
@@ -533,29 +617,9 @@ export class CircuitBreaker {
           subscriber.error(permit);
           return;
         }
-        let abort: (error: unknown) => void = () => undefined;
-        const watch = this.watch(permit, (error) => {
-          abort(error);
-        });
-        const inner = new OperatorSubscriber<T>(subscriber, {
-          next: (value) => {
-            subscriber.next(value);
-          },
-          error: (err) => {
-            watch.end('failed', err);
-            subscriber.error(err);
-          },
-          complete: () => {
-            watch.end('completed');
-            subscriber.complete();
-          },
-        });
-        inner.add(() => {
-          if (!inner.settled) watch.end('cancelled');
-        });
-        abort = (error) => {
-          inner.error(error);
-        };
+        const inner = new OperatorSubscriber<T>(subscriber, new GuardedCall(subscriber, permit));
+        permit.attach(inner);
+        inner.add(permit);
         source.subscribe(inner);
       });
   }
@@ -567,13 +631,13 @@ export class CircuitBreaker {
     return this.current === 'half-open' && this.probesRunning < this.halfOpenProbes;
   }
 
-  private acquire(): Permit | CircuitOpenError {
+  private acquire(): BreakerCall | CircuitOpenError {
     this.refresh();
     // A call's start time matters only to the slow-call rule: the clock is not read otherwise.
     const start = this.slowCallDuration === Infinity ? 0 : this.scheduler.now();
     switch (this.current) {
       case 'closed':
-        return { epoch: this.epoch, start, probe: false, timeout: undefined };
+        return new BreakerCall(this.settleCall, this.epoch, start, false, this.scheduler, this.callTimeout);
       case 'half-open':
         if (this.probesRunning >= this.halfOpenProbes) return new CircuitOpenError('half-open', 0);
         this.probesRunning++;
@@ -590,7 +654,7 @@ export class CircuitBreaker {
               this.open(this.opens + 1, 'half-open max wait passed');
           }, this.halfOpenMaxWait);
         }
-        return { epoch: this.epoch, start, probe: true, timeout: undefined };
+        return new BreakerCall(this.settleCall, this.epoch, start, true, this.scheduler, this.callTimeout);
       case 'open':
         return new CircuitOpenError('open', Math.max(0, this.halfOpenAt - this.scheduler.now()));
       case 'isolated':
@@ -598,33 +662,8 @@ export class CircuitBreaker {
     }
   }
 
-  /** Follows one call: its timeout, and its outcome when it ends. */
-  private watch(
-    permit: Permit,
-    abort: (error: unknown) => void,
-  ): { end(outcome: 'completed' | 'failed' | 'cancelled', error?: unknown): void } {
-    let timer: Subscription | undefined;
-    if (this.callTimeout !== Infinity) {
-      const timeout = this.callTimeout;
-      timer = this.scheduler.schedule(() => {
-        timer = undefined;
-        permit.timeout = new CallTimeoutError(timeout);
-        abort(permit.timeout);
-      }, timeout);
-    }
-    let ended = false;
-    return {
-      end: (outcome, error) => {
-        if (ended) return;
-        ended = true;
-        timer?.unsubscribe();
-        this.settle(permit, outcome, error);
-      },
-    };
-  }
-
   /** Counts a call's outcome (rule 1), then applies the rules of the state it started in. */
-  private settle(permit: Permit, outcome: 'completed' | 'failed' | 'cancelled', error: unknown): void {
+  private settle(permit: BreakerCall, outcome: 'completed' | 'failed' | 'cancelled', error: unknown): void {
     this.refresh();
     const sameState = permit.epoch === this.epoch;
     if (permit.probe && sameState) this.probesRunning--;
@@ -661,8 +700,14 @@ export class CircuitBreaker {
       return;
     }
     if (this.failureRate === Infinity && this.slowRate === Infinity) return;
+    // A quick call that succeeds cannot raise either rate, unless outcomes left the window since the
+    // last look (a new era of a time window), or the window had too few calls to judge then.
+    const era = this.window.era(now);
+    if (!failed && !slow && this.judged && era === this.judgedEra) return;
     const { calls, failures, slow: slowCalls } = this.window.totals(now);
-    if (calls < this.minimumCalls) return;
+    this.judgedEra = era;
+    this.judged = calls >= this.minimumCalls;
+    if (!this.judged) return;
     if (failures / calls >= this.failureRate) {
       this.open(1, `failure rate ${String(failures)}/${String(calls)}`);
     } else if (slowCalls / calls >= this.slowRate) {
@@ -736,6 +781,7 @@ export class CircuitBreaker {
 
   private clearCounts(): void {
     this.window.clear();
+    this.judged = false;
     this.consecutive = 0;
     this.opens = 0;
   }

@@ -35,6 +35,11 @@ export interface OutcomeWindow {
   record(time: number, failed: boolean, slow: boolean): void;
   /** The totals over the window as it is at `time`. */
   totals(time: number): WindowTotals;
+  /**
+   * Which part of the window `time` falls in: outcomes leave the window only when this changes
+   * (a count window: never by time, always 0; a time window: the bucket's interval number).
+   */
+  era(time: number): number;
   clear(): void;
   toJSON(time: number): WindowJSON;
   /** Puts back what `toJSON` wrote (a window of the same kind and size), as of `time`. */
@@ -75,6 +80,10 @@ export class CountWindow implements OutcomeWindow {
 
   totals(): WindowTotals {
     return { calls: this.count, failures: this.failures, slow: this.slow };
+  }
+
+  era(): number {
+    return 0;
   }
 
   clear(): void {
@@ -119,6 +128,10 @@ export class TimeWindow implements OutcomeWindow {
     this.calls = new Float64Array(buckets);
     this.failures = new Float64Array(buckets);
     this.slow = new Float64Array(buckets);
+  }
+
+  era(time: number): number {
+    return this.intervalAt(time);
   }
 
   private intervalAt(time: number): number {

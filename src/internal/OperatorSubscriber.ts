@@ -17,6 +17,8 @@ export interface SubscriberHandlers<T> {
  * On error or completion it unsubscribes from what it listens to before running the handler, so the
  * source's resources are released as early as possible. Without `error`/`complete` handlers, errors
  * and completion are forwarded to the destination. A handler that throws errors the destination.
+ * Handlers are called as methods of the handlers object, so a class instance can be the handlers
+ * (one object per inner instead of a closure per handler).
  */
 export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
   private stopped = false;
@@ -52,13 +54,13 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
     this.stopped = true;
     this.ended = true;
     this.unsubscribe();
-    const { error } = this.handlers;
-    if (!error) {
+    const { handlers } = this;
+    if (!handlers.error) {
       this.destination.error(err);
       return;
     }
     try {
-      error(err);
+      handlers.error(err);
     } catch (thrown) {
       this.destination.error(thrown);
     }
@@ -69,13 +71,13 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
     this.stopped = true;
     this.ended = true;
     this.unsubscribe();
-    const { complete } = this.handlers;
-    if (!complete) {
+    const { handlers } = this;
+    if (!handlers.complete) {
       this.destination.complete();
       return;
     }
     try {
-      complete();
+      handlers.complete();
     } catch (thrown) {
       this.destination.error(thrown);
     }

@@ -4,6 +4,7 @@ import {
   type OperatorFunction,
   type SchedulerLike,
   type Subscriber,
+  type Unsubscribable,
 } from 'rxjs';
 import type { OnDrop } from '../types.js';
 import { GatedQueue, type EngineOverflow } from './GatedQueue.js';
@@ -77,14 +78,32 @@ export const BUFFER_OPTION_KEYS: readonly string[] = [
   'meter',
 ];
 
-/** What one run of `project` reports to a {@link RunPolicy} when it ends. */
-export interface RunWatch {
+/** The subscriber of one run of `project`, as a {@link RunWatch} sees it. */
+export interface WatchedRun {
+  /** True once the inner has completed or failed (its finalizers run after this is set). */
+  readonly settled: boolean;
+  /** Ends the run early with an error: the inner is unsubscribed and the run fails. */
+  error(error: unknown): void;
+}
+
+/**
+ * What one run of `project` reports to a {@link RunPolicy}. It is added to the run's subscriber as
+ * a finalizer: `unsubscribe` tells it the run ended, a cancellation unless `settled`.
+ */
+export interface RunWatch extends Unsubscribable {
   /** The inner completed, failed (with its error), or was cancelled (unsubscribed before it ended). */
   end(outcome: 'completed' | 'failed' | 'cancelled', error?: unknown): void;
+  /** The run's subscriber, before the inner is subscribed (a call timeout errors it). */
+  attach(run: WatchedRun): void;
 }
 
 /** How a {@link RunPolicy} answers a value that got a slot. */
-export type RunTicket<R> = RunWatch | { fallback: ObservableInput<R> } | 'refused' | 'wait';
+export type RunTicket<R> = RunWatch | RunFallback<R> | 'refused' | 'wait';
+
+/** A {@link RunTicket}: run this instead of `project` (a class, so that telling it apart is cheap). */
+export class RunFallback<R> {
+  constructor(readonly input: ObservableInput<R>) {}
+}
 
 /**
  * Hooks around each run of `project`, made per subscription (the circuit breaker's `protect` is a
@@ -97,10 +116,9 @@ export interface RunPolicy<T, R> {
    * A value got a slot. Returns a watch for its run; or a fallback to run in the slot instead (its
    * values emitted, its error erroring the output, nothing reported to the policy); `'refused'`
    * (the policy has reported or failed it; the slot frees); or `'wait'` (it may not start after all:
-   * it goes back to the head of the queue). `abort` ends the run early with an error
-   * (a call timeout): the inner is unsubscribed and the run fails with that error.
+   * it goes back to the head of the queue).
    */
-  begin(value: T, abort: (error: unknown) => void): RunTicket<R>;
+  begin(value: T): RunTicket<R>;
   /** Values wait and cannot start (see the engine's gate). */
   blocked?(): void;
   /** Nothing waits any more. */
@@ -184,26 +202,18 @@ export function createBufferOperator<T, R>(
             active++;
           },
           release: (value, index) => {
-            const done = (): void => {
-              active--;
-              if (sized) queue.completed();
-              queue.drain();
-            };
             if (!policy) {
               subscribeInner(toObservable(operator, project(value, index)), value, done, onError);
               return true;
             }
-            let abort: (error: unknown) => void = noop;
-            const ticket = policy.begin(value, (error) => {
-              abort(error);
-            });
+            const ticket = policy.begin(value);
             if (ticket === 'refused' || ticket === 'wait') {
               // Refused: reported by the policy. Wait: it goes back to the head of the queue.
               active--;
               return ticket === 'wait' ? 'wait' : false;
             }
-            if ('fallback' in ticket) {
-              subscribeInner(toObservable(operator, ticket.fallback, 'the fallback'), value, done, 'error');
+            if (ticket instanceof RunFallback) {
+              subscribeInner(toObservable(operator, ticket.input, 'the fallback'), value, done, 'error');
               return true;
             }
             let inner: Observable<R>;
@@ -214,13 +224,19 @@ export function createBufferOperator<T, R>(
               ticket.end('cancelled');
               throw err;
             }
-            abort = subscribeInner(inner, value, done, onError, ticket);
+            subscribeInner(inner, value, done, onError, ticket);
             return true;
           },
           blocked: () => policy?.blocked?.(),
           idle: () => policy?.idle?.(),
         },
       );
+      /** A run's slot frees (the same for every run of this subscription). */
+      const done = (): void => {
+        active--;
+        if (sized) queue.completed();
+        queue.drain();
+      };
       const policy = makePolicy?.({ queue, destination });
       const fail = (err: unknown): void => {
         queue.fail(err);
@@ -236,7 +252,7 @@ export function createBufferOperator<T, R>(
         done: () => void,
         whenFailed: OnInnerError<T, R>,
         watch?: RunWatch,
-      ): ((error: unknown) => void) => {
+      ): void => {
         const startedAt = probe || controller ? queue.time() : 0;
         // An adaptive limit samples calls, not fallbacks: only a run watched as a call, or any run
         // of `project` when there is no policy.
@@ -244,15 +260,12 @@ export function createBufferOperator<T, R>(
           controller !== undefined && (watch !== undefined || !policy) && whenFailed === onError;
         const inflight = active;
         probe?.started();
-        const end = (outcome: 'completed' | 'failed'): void => {
-          probe?.ended(queue.time() - startedAt, outcome);
-        };
         const subscriber = new OperatorSubscriber<R>(destination, {
           next: (result) => {
             destination.next(result);
           },
           error: (err) => {
-            if (probe) end('failed');
+            if (probe) probe.ended(queue.time() - startedAt, 'failed');
             if (sampled) controller.sample(queue.time() - startedAt, inflight, true);
             // The policy (the breaker) counts the failure first, whatever onError says.
             watch?.end('failed', err);
@@ -273,22 +286,18 @@ export function createBufferOperator<T, R>(
             }
           },
           complete: () => {
-            if (probe) end('completed');
+            if (probe) probe.ended(queue.time() - startedAt, 'completed');
             if (sampled) controller.sample(queue.time() - startedAt, inflight, false);
             watch?.end('completed');
             done();
           },
         });
         if (watch) {
-          subscriber.add(() => {
-            if (!subscriber.settled) watch.end('cancelled');
-          });
+          watch.attach(subscriber);
+          subscriber.add(watch);
         }
         // An inner cancelled by teardown is not sampled: detaching the probe returns `running` to 0.
         inner.subscribe(subscriber);
-        return (error) => {
-          subscriber.error(error);
-        };
       };
 
       const initialCapacity = sized
@@ -328,8 +337,4 @@ export function createBufferOperator<T, R>(
       });
       queue.subscribeTo(source);
     });
-}
-
-function noop(): void {
-  // no run to abort yet
 }
