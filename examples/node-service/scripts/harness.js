@@ -2,6 +2,7 @@
 // (stopped with the whole group, also when something fails), a Redis server, and an autocannon load
 // that tracks every event by id.
 import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -371,4 +372,69 @@ export function memoryOver(allSamples, from = 0, to = Infinity) {
     rss: { start: first.rss, peak: Math.max(...samples.map((s) => s.rss)), end: last.rss },
     heap: { start: first.heapUsed, peak: Math.max(...samples.map((s) => s.heapUsed)), end: last.heapUsed },
   };
+}
+
+/** One POST /events: resolves with the answer ({ status, headers, body }) or the error ({ error }). */
+function postEvent(url, event, agent, timeout) {
+  return new Promise((resolve) => {
+    const body = JSON.stringify(event);
+    const req = request(
+      new URL('/events', url),
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => {
+          let parsed;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = { text };
+          }
+          resolve({ status: res.statusCode, headers: res.headers, body: parsed });
+        });
+        res.on('error', (err) => resolve({ error: err.code ?? String(err) }));
+      },
+    );
+    req.setTimeout(timeout, () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (err) => resolve({ error: err.code ?? String(err) }));
+    req.end(body);
+  });
+}
+
+/**
+ * An open-loop load without autocannon, for the tests that need every request's own outcome: one
+ * event every 1000/rate ms whatever the answers, each its own request (`keepAlive: false`: a new
+ * connection each, so that cluster workers share them). Resolves once every request has ended.
+ */
+export async function openLoop({
+  url,
+  rate,
+  duration,
+  clients = 10,
+  client,
+  runId = 'open',
+  keepAlive = true,
+  timeout = 10_000,
+}) {
+  const agent = new Agent({ keepAlive, maxSockets: 256 });
+  const results = new Map();
+  const total = Math.round(rate * duration);
+  const started = performance.now();
+  const pending = [];
+  for (let i = 0; i < total; i++) {
+    const wait = started + (i * 1000) / rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    const event = eventFor(i, { clients, runId });
+    if (client) event.client = client;
+    pending.push(postEvent(url, event, agent, timeout).then((r) => results.set(event.id, r)));
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  return { results, elapsed: (performance.now() - started) / 1000 };
 }

@@ -185,6 +185,7 @@ export function createService(config, { redisStoreFor = () => undefined, metrics
         instance: config.instanceId,
         ...memory(),
         ...counts,
+        exports: exports.size,
         breaker: breaker?.state ?? null,
       });
     } else if (path === '/events' || path === '/export' || path === '/metrics') {
@@ -207,7 +208,13 @@ export function createService(config, { redisStoreFor = () => undefined, metrics
     process.send &&
     setInterval(() => {
       if (process.connected)
-        process.send({ type: 'sample', instance: config.instanceId, ...memory(), ...counts });
+        process.send({
+          type: 'sample',
+          instance: config.instanceId,
+          ...memory(),
+          ...counts,
+          exports: exports.size,
+        });
     }, 200);
   reporter?.unref();
 
