@@ -1,0 +1,134 @@
+// End to end, in a real browser: the production build (`ng build`) served on 127.0.0.1 and driven by
+// playwright-core in Debian's Chromium (/usr/bin/chromium, or CHROMIUM_PATH). Screenshots of every page
+// go to e2e/screenshots/ for reviewers. The server and the browser are stopped in `after`, also when a
+// test fails.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const app = join(here, '..', 'dist', 'backpressure-example', 'browser');
+const shots = join(here, 'screenshots');
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('the example app in Chromium', () => {
+  let server;
+  let context;
+  let profile;
+  let page;
+  const errors = [];
+
+  before(async () => {
+    assert.ok(existsSync(join(app, 'index.html')), `no build in ${app}: run \`npm run build\` first`);
+    assert.ok(existsSync(executablePath), `no browser at ${executablePath}: apt-get install -y chromium`);
+    await mkdir(shots, { recursive: true });
+    server = await serve(app);
+    profile = await mkdtemp(join(tmpdir(), 'angular-e2e-profile-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      viewport: { width: 1100, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (err) => errors.push(err));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(new Error(msg.text()));
+    });
+  });
+
+  after(async () => {
+    await context?.close().catch(() => undefined);
+    await server?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('search as you type ends on the latest query, with no request cancelled', async () => {
+    await page.goto(`${server.url}/search`);
+    const box = page.getByTestId('query');
+    // Faster than the backend (800 ms per search): most queries wait and are replaced.
+    await box.pressSequentially('buffer', { delay: 120 });
+    await page.getByTestId('results-for').filter({ hasText: 'Results for "buffer"' }).waitFor();
+    await page.getByTestId('status').filter({ hasText: 'latest query' }).waitFor();
+    const hits = await page.getByTestId('hits').locator('li').allTextContents();
+    assert.ok(hits.includes('bufferSliding'), `hits: ${hits.join(', ')}`);
+    assert.ok(
+      hits.every((hit) => hit.toLowerCase().includes('buffer')),
+      `hits: ${hits.join(', ')}`,
+    );
+    const counts = await page.getByTestId('counts').textContent();
+    const [sent, completed, cancelled, replaced] = (counts?.match(/\d+/g) ?? []).map(Number);
+    assert.equal(cancelled, 0, counts ?? '');
+    assert.equal(completed, sent, counts ?? '');
+    assert.ok(sent >= 2 && sent < 6, `requests sent: ${counts}`); // not one per keystroke
+    assert.equal(sent + replaced, 6, counts ?? ''); // every query either sent or reported replaced
+    const requests = await page.getByTestId('requests').locator('li').allTextContents();
+    assert.match(requests.at(-1) ?? '', /^\s*buffer\s+done/);
+    await page.screenshot({ path: join(shots, 'search.png'), fullPage: true });
+  });
+
+  it('the upload queue shows an error when it is full, and every file stays listed', async () => {
+    await page.goto(`${server.url}/uploads`);
+    const files = Array.from({ length: 9 }, (_, i) => ({
+      name: `photo-${i + 1}.jpg`,
+      mimeType: 'image/jpeg',
+      buffer: Buffer.alloc(2000 * (i + 1), 1),
+    }));
+    await page.getByTestId('files').setInputFiles(files);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(
+      (await alert.textContent()) ?? '',
+      /Upload queue full: "photo-9\.jpg" arrived while 5 files were waiting \(BufferOverflowError\)/,
+    );
+    const rows = page.getByTestId('uploads').locator('tr');
+    assert.equal(await rows.count(), 9);
+    assert.equal(await rows.nth(8).getAttribute('data-state'), 'refused');
+    // Retry: a new queue takes the first 8 again, 3 at a time, with progress.
+    await page.getByTestId('retry').click();
+    await page.locator('[data-testid=uploads] tr[data-state=done]').first().waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0);
+    assert.equal(await rows.nth(8).getAttribute('data-state'), 'refused'); // kept for the next retry
+    await page.screenshot({ path: join(shots, 'uploads.png'), fullPage: true });
+  });
+
+  it('the rate-limited API shows its live token count', async () => {
+    await page.goto(`${server.url}/rate-limit`);
+    const tokens = page.getByTestId('tokens');
+    assert.equal(await tokens.textContent(), '5');
+    await page.getByTestId('burst').click();
+    await tokens.filter({ hasText: /^0$/ }).waitFor();
+    const rows = page.getByTestId('calls').locator('tr');
+    assert.equal(await rows.count(), 10);
+    // 5 pass at once; the 6th waits about a second for its token.
+    await page.locator('[data-testid=calls] tr[data-state=done]').nth(4).waitFor();
+    assert.ok((await page.locator('[data-testid=calls] tr[data-state="waiting for a token"]').count()) >= 4);
+    await page.locator('[data-testid=calls] tr[data-state=done]').nth(5).waitFor();
+    const sixth = await rows.nth(5).locator('td').nth(2).textContent();
+    assert.ok(Number.parseInt(sixth ?? '', 10) >= 900, `6th answered after ${sixth}`);
+    await page.screenshot({ path: join(shots, 'rate-limit.png'), fullPage: true });
+  });
+
+  it('no error in the browser console', () => {
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [],
+    );
+  });
+});
