@@ -12,6 +12,12 @@ const MAX_BODY = 16 * 1024;
 /** One JSON line on stdout: the service's log, read by the load test and the tests. */
 export const log = (record) => process.stdout.write(JSON.stringify(record) + '\n');
 
+/**
+ * Exits once everything logged has been written: stdout to a pipe is asynchronous in Node, and a
+ * bare `process.exit()` would drop the last lines (the fates of events whose clients had gone).
+ */
+export const exitAfterLog = (code) => process.stdout.write('', () => process.exit(code));
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];

@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { mergePrometheusTexts } from './metrics.js';
 
-export function runPrimary({ instances, log }) {
+export function runPrimary({ instances, log, exitAfterLog }) {
   let stopping = false;
   const listening = new Set();
   const collections = new Map();
@@ -60,7 +60,7 @@ export function runPrimary({ instances, log }) {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
         log({ event: 'shutdown', instances });
-        process.exit(0);
+        exitAfterLog(0);
       }
       return;
     }

@@ -8,7 +8,7 @@
 // {"event":"listening","port":N,...}, once every instance listens; SIGTERM shuts down gracefully.
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { log } from './app.js';
+import { exitAfterLog, log } from './app.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,7 +60,7 @@ if (instances > 1 && !args.redis) {
 
 if (instances > 1 && cluster.isPrimary) {
   const { runPrimary } = await import('./primary.js');
-  runPrimary({ instances, log });
+  runPrimary({ instances, log, exitAfterLog });
 } else {
   await runInstance();
 }
@@ -112,10 +112,10 @@ async function runInstance() {
 
   const stop = () => {
     service.shutdown().then(
-      () => process.exit(0),
+      () => exitAfterLog(0),
       (err) => {
         log({ event: 'shutdown-error', error: String(err) });
-        process.exit(1);
+        exitAfterLog(1);
       },
     );
   };

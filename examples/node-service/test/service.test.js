@@ -219,3 +219,65 @@ describe('--instances 2 with Redis', () => {
     }
   });
 });
+
+describe('contracts', () => {
+  test("a 429's Retry-After is the bucket's: a retry after X-Retry-After-Ms passes", async () => {
+    const downstream = await startDownstream();
+    const service = await startService({
+      downstream: downstream.url,
+      extraArgs: ['--rate', '5', '--burst', '3'],
+    });
+    const post = () =>
+      fetch(`${service.url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client: 'retry', priority: 'normal' }),
+      });
+    const burst = await Promise.all([post(), post(), post(), post()]);
+    const refused = burst.filter((r) => r.status === 429);
+    assert.equal(refused.length, 1, `statuses ${burst.map((r) => r.status)}`);
+    const [answer] = refused;
+    assert.equal(answer.headers.get('x-retry-after-source'), 'bucket');
+    assert.equal(answer.headers.get('retry-after'), '1');
+    const ms = Number(answer.headers.get('x-retry-after-ms'));
+    // One token every 200 ms: the wait is at most that, and the body says the same.
+    assert.ok(ms > 0 && ms <= 200, `x-retry-after-ms ${ms}`);
+    assert.equal((await answer.json()).retryAfterMs, ms);
+    await sleep(ms + 5);
+    const retry = await post();
+    assert.notEqual(retry.status, 429, 'the retry, as told, passes the limit');
+  });
+
+  test('a failing downstream opens the breaker: 502, then 503 circuit-open with Retry-After, and /metrics says so', async () => {
+    const downstream = await startDownstream();
+    const service = await startService({ downstream: downstream.url });
+    await fetch(`${downstream.url}/control`, { method: 'POST', body: JSON.stringify({ failFor: 10_000 }) });
+    const statuses = [];
+    let open;
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${service.url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client: `c${i}`, priority: 'critical' }),
+      });
+      statuses.push(`${res.status} ${res.headers.get('x-event-outcome')}`);
+      if (res.status === 503) open = res;
+    }
+    assert.deepEqual(statuses.slice(0, 5), Array(5).fill('502 downstream-failed'));
+    assert.deepEqual(statuses.slice(5), Array(5).fill('503 circuit-open'));
+    assert.match(open.headers.get('retry-after'), /^[12]$/);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.match(metrics, /circuit_breaker_state\{[^}]*circuit_breaker_state="open"[^}]*\} 1/);
+    assert.match(metrics, /http_server_event_responses_total\{[^}]*event_outcome="circuit-open"[^}]*\} 5/);
+  });
+
+  test('bad requests: 400 for a bad event, 404 and 405 elsewhere', async () => {
+    const service = await startService({ downstream: 'http://127.0.0.1:9' });
+    const post = (body) => fetch(`${service.url}/events`, { method: 'POST', body });
+    assert.equal((await post('not json')).status, 400);
+    assert.equal((await post(JSON.stringify({ client: 'a', priority: 'urgent' }))).status, 400);
+    assert.equal((await post(JSON.stringify({ priority: 'bulk' }))).status, 400);
+    assert.equal((await fetch(`${service.url}/events`)).status, 405);
+    assert.equal((await fetch(`${service.url}/nothing`)).status, 404);
+  });
+});
