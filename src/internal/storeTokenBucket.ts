@@ -13,17 +13,15 @@ import { decide, STORE_EPSILON_MS, type TokenGrant, type TokenStore } from '../s
 import type { DropReason } from '../types.js';
 import { SubscriptionClock } from './clock.js';
 import { GatedQueue } from './GatedQueue.js';
-import { watchLimit, type Limit, type LimitCheck } from './limits.js';
 import { reportUnhandledError } from './reportUnhandledError.js';
 import { RingQueue } from './RingQueue.js';
 import {
   checkedCost,
   costAboveCapacity,
-  tokenPeriod,
-  tooExpensive,
+  rejectCostAboveCapacity,
+  watchBucketLimits,
   type TokenBucketSettings,
 } from './tokenBucketInternals.js';
-import * as check from './validate.js';
 import { describe } from './validate.js';
 
 /** What `tokenBucket` does while its `store` cannot be reached (see `TokenBucketOptions.onStoreError`). */
@@ -149,59 +147,36 @@ export function createStoreTokenBucket<T>(
         else destination.error(err);
       };
 
-      const watch = (option: string, limit: Limit, limitCheck: LimitCheck, change: (n: number) => void) =>
-        watchLimit(operator, option, limit, limitCheck, destination, change, fail);
       let capacity = NaN;
-      let tokensPerInterval = NaN;
-      let interval = NaN;
       let period = NaN;
       let queueCapacity = NaN;
-      const retune = (nextCapacity: number, nextInterval: number, nextTokensPerInterval: number): void => {
-        try {
-          period = tokenPeriod(operator, nextInterval, nextTokensPerInterval, nextCapacity);
-        } catch (err) {
-          fail(err);
-          return;
-        }
-        capacity = nextCapacity;
-        interval = nextInterval;
-        tokensPerInterval = nextTokensPerInterval;
-        if (!queue) return;
-        if (typeof cost === 'number' && cost > capacity) {
-          queue.rejectCostAbove(capacity, () => costAboveCapacity(operator, cost, capacity));
-        } else {
-          queue.rejectCostAbove(capacity, (_value, c) => tooExpensive(operator, c, capacity));
-        }
-        queue.drain();
-      };
-      const c0 = watch('capacity', settings.capacity, check.finitePositive, (n) => {
-        retune(n, interval, tokensPerInterval);
-      });
-      if (c0 === undefined) return;
-      const r0 = watch('tokensPerInterval', settings.tokensPerInterval, check.finitePositive, (n) => {
-        retune(capacity, interval, n);
-      });
-      if (r0 === undefined) return;
-      const i0 = watch('interval', settings.interval, check.finiteNonNegative, (n) => {
-        retune(capacity, n, tokensPerInterval);
-      });
-      if (i0 === undefined) return;
-      const q0 = watch('queueCapacity', settings.queueCapacity, check.nonNegativeIntegerOrInfinity, (n) => {
-        queueCapacity = n;
-        limitQueue();
-      });
-      if (q0 === undefined) return;
-      try {
-        period = tokenPeriod(operator, i0, r0, c0);
-        if (typeof cost === 'number' && cost > c0) throw costAboveCapacity(operator, cost, c0);
-      } catch (err) {
-        destination.error(err);
+      const limits = watchBucketLimits(
+        operator,
+        settings,
+        destination,
+        fail,
+        (next) => {
+          // The store holds the tokens: the next request carries the new capacity and period.
+          capacity = next.capacity;
+          period = next.period;
+          if (!queue) return;
+          rejectCostAboveCapacity(queue, operator, cost, capacity);
+          queue.drain();
+        },
+        (n) => {
+          queueCapacity = n;
+          limitQueue();
+        },
+      );
+      if (limits === undefined) return;
+      if (typeof cost === 'number' && cost > limits.capacity) {
+        destination.error(costAboveCapacity(operator, cost, limits.capacity));
         return;
       }
-      capacity = c0;
-      tokensPerInterval = r0;
-      interval = i0;
-      queueCapacity = q0;
+      capacity = limits.capacity;
+      period = limits.period;
+      queueCapacity = limits.queueCapacity;
+      const q0 = queueCapacity;
       const costOf = typeof cost === 'function' ? checkedCost(operator, cost, () => capacity) : () => cost;
 
       /** Values waiting anywhere (engine queue and batch) stay within `queueCapacity`. */

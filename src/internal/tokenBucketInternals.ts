@@ -4,6 +4,7 @@ import {
   type MonoTypeOperatorFunction,
   type SchedulerAction,
   type SchedulerLike,
+  type Subscriber,
   type Subscription,
 } from 'rxjs';
 import { BufferOverflowError, RateLimitExceededError } from '../errors.js';
@@ -73,6 +74,99 @@ export function costAboveCapacity(operator: string, cost: number, capacity: numb
   );
 }
 
+/** A bucket's rate limits as they are now, with the token period they make. */
+export interface BucketLimits {
+  capacity: number;
+  tokensPerInterval: number;
+  interval: number;
+  /** Milliseconds per token (`interval / tokensPerInterval`). */
+  period: number;
+}
+
+/**
+ * Reads a bucket's limits before the source is subscribed: `capacity`, `tokensPerInterval`,
+ * `interval` and `queueCapacity`, each a number or an Observable (subscribed for the life of
+ * `destination`; see `watchLimit`). Returns the first values, or undefined when the stream has already
+ * failed (a bad first value, or a period that overflows: sent to `destination`).
+ *
+ * A later change of a rate limit calls `retune` with all the limits as they are then, the period
+ * recomputed and checked (a combination that overflows fails the stream through `fail` instead), and
+ * the `queueCapacity` stream calls `queueCapacityChanged`.
+ */
+export function watchBucketLimits(
+  operator: string,
+  settings: Pick<
+    TokenBucketSettings<unknown>,
+    'capacity' | 'tokensPerInterval' | 'interval' | 'queueCapacity'
+  >,
+  destination: Subscriber<unknown>,
+  fail: (err: unknown) => void,
+  retune: (next: BucketLimits) => void,
+  queueCapacityChanged: (n: number) => void,
+): (BucketLimits & { queueCapacity: number }) | undefined {
+  const watch = (option: string, limit: Limit, limitCheck: LimitCheck, change: (n: number) => void) =>
+    watchLimit(operator, option, limit, limitCheck, destination, change, fail);
+  let current: BucketLimits | undefined;
+  const change = (next: Omit<BucketLimits, 'period'>): void => {
+    let period: number;
+    try {
+      period = tokenPeriod(operator, next.interval, next.tokensPerInterval, next.capacity);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    current = { ...next, period };
+    retune(current);
+  };
+  // Until the first values are all in, `current` is undefined and nothing is retuned.
+  const c0 = watch('capacity', settings.capacity, check.finitePositive, (n) => {
+    if (current) change({ ...current, capacity: n });
+  });
+  if (c0 === undefined) return undefined;
+  const r0 = watch('tokensPerInterval', settings.tokensPerInterval, check.finitePositive, (n) => {
+    if (current) change({ ...current, tokensPerInterval: n });
+  });
+  if (r0 === undefined) return undefined;
+  const i0 = watch('interval', settings.interval, check.finiteNonNegative, (n) => {
+    if (current) change({ ...current, interval: n });
+  });
+  if (i0 === undefined) return undefined;
+  const q0 = watch(
+    'queueCapacity',
+    settings.queueCapacity,
+    check.nonNegativeIntegerOrInfinity,
+    queueCapacityChanged,
+  );
+  if (q0 === undefined) return undefined;
+  let period: number;
+  try {
+    period = tokenPeriod(operator, i0, r0, c0);
+  } catch (err) {
+    destination.error(err);
+    return undefined;
+  }
+  current = { capacity: c0, tokensPerInterval: r0, interval: i0, period };
+  return { ...current, queueCapacity: q0 };
+}
+
+/**
+ * After `capacity` changed: waiting values whose cost is now above it can never pass, so the first
+ * is rejected and the stream fails (see `GatedQueue.rejectCostAbove`).
+ */
+export function rejectCostAboveCapacity<T>(
+  queue: GatedQueue<T>,
+  operator: string,
+  cost: number | ((value: T) => number),
+  capacity: number,
+): void {
+  if (typeof cost === 'number' && cost > capacity) {
+    // Every waiting value has this cost: the first is rejected, the rest cleared.
+    queue.rejectCostAbove(capacity, () => costAboveCapacity(operator, cost, capacity));
+  } else {
+    queue.rejectCostAbove(capacity, (_value, c) => tooExpensive(operator, c, capacity));
+  }
+}
+
 /**
  * The token bucket that `tokenBucket` and `leakyBucket` share, as a gate on the library's queue.
  *
@@ -113,70 +207,41 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
       };
 
       // The limits, read (and, for Observables, subscribed) before the source.
-      const watch = (option: string, limit: Limit, check: LimitCheck, change: (n: number) => void) =>
-        watchLimit(operator, option, limit, check, destination, change, fail);
       let capacity = NaN;
-      let tokensPerInterval = NaN;
-      let interval = NaN;
       let period = NaN;
       /** Applies new parameters at the current instant (see `rateChange`). */
-      const retune = (nextCapacity: number, nextInterval: number, nextTokensPerInterval: number): void => {
-        let nextPeriod: number;
-        try {
-          nextPeriod = tokenPeriod(operator, nextInterval, nextTokensPerInterval, nextCapacity);
-        } catch (err) {
-          fail(err);
-          return;
-        }
+      const retune = (next: BucketLimits): void => {
         const t = now();
         if (rateChange === 'shift') {
-          fullAt += nextPeriod - period;
+          fullAt += next.period - period;
         } else {
-          const held = Math.min(Math.max(0, tokensAt(t)), nextCapacity);
-          fullAt = t + (nextCapacity - held) * nextPeriod;
+          const held = Math.min(Math.max(0, tokensAt(t)), next.capacity);
+          fullAt = t + (next.capacity - held) * next.period;
         }
-        capacity = nextCapacity;
-        interval = nextInterval;
-        tokensPerInterval = nextTokensPerInterval;
-        period = nextPeriod;
+        capacity = next.capacity;
+        period = next.period;
         if (!queue) return;
-        if (typeof cost === 'number' && cost > capacity) {
-          // Every waiting value has this cost: the first is rejected, the rest cleared.
-          queue.rejectCostAbove(capacity, () => costAboveCapacity(operator, cost, capacity));
-        } else {
-          queue.rejectCostAbove(capacity, (_value, c) => tooExpensive(operator, c, capacity));
-        }
+        rejectCostAboveCapacity(queue, operator, cost, capacity);
         queue.drain();
       };
-      const c0 = watch('capacity', settings.capacity, check.finitePositive, (n) => {
-        retune(n, interval, tokensPerInterval);
-      });
-      if (c0 === undefined) return;
-      const r0 = watch('tokensPerInterval', settings.tokensPerInterval, check.finitePositive, (n) => {
-        retune(capacity, interval, n);
-      });
-      if (r0 === undefined) return;
-      const i0 = watch('interval', settings.interval, check.finiteNonNegative, (n) => {
-        retune(capacity, n, tokensPerInterval);
-      });
-      if (i0 === undefined) return;
-      const q0 = watch('queueCapacity', settings.queueCapacity, check.nonNegativeIntegerOrInfinity, (n) => {
+      const limits = watchBucketLimits(operator, settings, destination, fail, retune, (n) => {
         queue?.setCapacity(n);
       });
-      if (q0 === undefined) return;
+      if (limits === undefined) return;
       try {
-        period = tokenPeriod(operator, i0, r0, c0);
         if (settings.initialTokens !== undefined) {
-          check.numberInRange(operator, 'initialTokens', settings.initialTokens, 0, c0);
+          check.numberInRange(operator, 'initialTokens', settings.initialTokens, 0, limits.capacity);
         }
-        if (typeof cost === 'number' && cost > c0) throw costAboveCapacity(operator, cost, c0);
+        if (typeof cost === 'number' && cost > limits.capacity) {
+          throw costAboveCapacity(operator, cost, limits.capacity);
+        }
       } catch (err) {
         destination.error(err);
         return;
       }
-      capacity = c0;
-      tokensPerInterval = r0;
-      interval = i0;
+      capacity = limits.capacity;
+      period = limits.period;
+      const q0 = limits.queueCapacity;
       const initialTokens = settings.initialTokens ?? capacity;
       const costOf = typeof cost === 'function' ? checkedCost(operator, cost, () => capacity) : () => cost;
 
