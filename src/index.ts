@@ -1,3 +1,10 @@
+/**
+ * Pipeable RxJS 7 operators for flow control: bounded buffers, priority shedding, token and leaky
+ * buckets, demand-driven pulling, a circuit breaker, adaptive limits and monitoring, every dropped
+ * value reported and everything testable in virtual time.
+ * @module rxjs-backpressure
+ */
+
 // Shared vocabulary
 export type { OverflowStrategy, DropReason, OnDrop } from './types.js';
 export { OVERFLOW_STRATEGIES } from './types.js';

@@ -1,5 +1,8 @@
-// rxjs-backpressure/opentelemetry: FlowMeter figures as OpenTelemetry metrics, kept out of the main
-// entry. Needs the optional peer dependency @opentelemetry/api (>=1.9.0 <2) for its types only.
+/**
+ * `rxjs-backpressure/opentelemetry`: FlowMeter figures as OpenTelemetry metrics, kept out of the main
+ * entry. Needs the optional peer dependency `@opentelemetry/api` (>=1.9.0 <2) for its types only.
+ * @module rxjs-backpressure/opentelemetry
+ */
 
 export {
   registerFlowMetrics,

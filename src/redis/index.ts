@@ -2,6 +2,7 @@
  * `rxjs-backpressure/redis`: a token bucket in Redis, shared by every process that uses the same key,
  * for `tokenBucket`'s `store` option. Works with ioredis 6.x and node-redis (`redis`) 6.x clients,
  * which are optional peer dependencies: this entry never loads either, it uses the client you pass.
+ * @module rxjs-backpressure/redis
  */
 export {
   redisTokenStore,

@@ -1,4 +1,8 @@
-// rxjs-backpressure/testing: helpers for tests, kept out of the main entry.
+/**
+ * `rxjs-backpressure/testing`: helpers for tests (the drop recorder, marble diagrams recorded from a
+ * run, the virtual-time schedulers), kept out of the main entry.
+ * @module rxjs-backpressure/testing
+ */
 
 // Asserting what operators dropped
 export { recordDrops, DropRecorder } from './recordDrops.js';
