@@ -125,6 +125,60 @@ describe('the example app in Chromium', () => {
     await page.screenshot({ path: join(shots, 'rate-limit.png'), fullPage: true });
   });
 
+  it('the playground draws bufferSliding(1) on abcd with the docs renderer', async () => {
+    await page.goto(`${server.url}/playground`);
+    await page.getByTestId('operator').selectOption('bufferSliding');
+    await page.getByTestId('capacity').fill('1');
+    const source = page.getByTestId('source');
+    await source.fill('');
+    await source.pressSequentially('abcd', { delay: 50 });
+    await page.getByTestId('output-text').filter({ hasText: 'output: A@4 D@8' }).waitFor();
+    // Read the lanes off the SVG itself: the marbles on the line of the lane named "output", and
+    // the frame of each from the time axis' tick under it.
+    const lanes = await page
+      .getByTestId('diagram')
+      .locator('svg')
+      .evaluate((svg) => {
+        const texts = Array.from(svg.querySelectorAll('text'));
+        const laneY = (name) => {
+          const label = texts.find((t) => t.textContent === name && !t.closest('g'));
+          return label ? Number(label.getAttribute('y')) - 4 : NaN;
+        };
+        const ticks = new Map(
+          texts
+            .filter(
+              (t) =>
+                /^\d+$/.test(t.textContent ?? '') &&
+                !t.closest('g') &&
+                t.getAttribute('text-anchor') === 'middle',
+            )
+            .map((t) => [Number(t.getAttribute('x')), Number(t.textContent)]),
+        );
+        const marbles = (name) => {
+          const y = laneY(name);
+          return Array.from(svg.querySelectorAll('g'))
+            .map((g) => g.querySelector(':scope > text'))
+            .filter((t) => t && Math.abs(Number(t.getAttribute('y')) - 4 - y) < 0.5)
+            .map((t) => `${t.textContent}@${ticks.get(Number(t.getAttribute('x'))) ?? '?'}`);
+        };
+        return {
+          title: svg.getAttribute('aria-label'),
+          source: marbles('source'),
+          output: marbles('output'),
+          dropped: marbles('dropped'),
+        };
+      });
+    assert.deepEqual(lanes, {
+      title: 'Marble diagram: bufferSliding(1, project)',
+      source: ['a@0', 'b@1', 'c@2', 'd@3'],
+      output: ['A@4', 'D@8'],
+      dropped: ['b@2', 'c@3'],
+    });
+    const reasons = await page.getByTestId('diagram').locator('svg > text').allTextContents();
+    assert.equal(reasons.filter((t) => t === 'overflow').length, 2);
+    await page.screenshot({ path: join(shots, 'playground.png'), fullPage: true });
+  });
+
   it('no error in the browser console', () => {
     assert.deepEqual(
       errors.map((e) => e.message),
