@@ -30,7 +30,7 @@ export interface MarbleContext<V = string> {
    * Draws a marble at the current frame in a lane of marks of its own (created at first use, drawn
    * above the operator with the inputs): when a value was pulled from an iterable, written, ...
    */
-  mark(lane: string, value: unknown): void;
+  readonly mark: (lane: string, value: unknown) => void;
 }
 
 /** The quantities a {@link FlowMeter} snapshot gives, as tracks under the lanes. */
@@ -202,7 +202,35 @@ export function recordMarbles<V = string>(options: RecordMarblesOptions<V>): Mar
   }
   const maxFrames =
     options.maxFrames === undefined ? 1000 : check.positiveInteger(NAME, 'maxFrames', options.maxFrames);
-  return record({ title, notes, inputs, values, error, run, tracks, showDrops, label, maxFrames });
+  return record({
+    title,
+    notes,
+    inputs,
+    values: completeValues(inputs, values),
+    error,
+    run,
+    tracks,
+    showDrops,
+    label,
+    maxFrames,
+  });
+}
+
+/**
+ * A `values` map that also maps every other character of the lanes to itself: TestScheduler gives
+ * `undefined` for a character missing from a map, and here a character without a value is itself.
+ */
+function completeValues<V>(
+  inputs: Readonly<Record<string, string>>,
+  values: Readonly<Record<string, V>> | undefined,
+): Readonly<Record<string, V>> | undefined {
+  if (values === undefined) return undefined;
+  const complete: Record<string, unknown> = {};
+  for (const marbles of Object.values(inputs)) {
+    for (const ch of marbles) if (!'-|#()^! '.includes(ch)) complete[ch] = ch;
+  }
+  for (const [key, value] of Object.entries(values)) complete[key] = value;
+  return complete as Record<string, V>;
 }
 
 /** An object that is not `null`, an array or a function (typed loosely: it checks user input). */

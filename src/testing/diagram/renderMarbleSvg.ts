@@ -261,6 +261,13 @@ function marble(x: number, y: number, label: string, stroke?: string, dashed = f
   return `<g>${title}${shape}<text x="${n(x)}" y="${n(y + 4)}" text-anchor="middle" font-size="12" fill="${INK}">${text}</text></g>`;
 }
 
+/** The frame around a synchronous group: values emitted in the same frame, stacked. */
+function groupBox(x: number, y: number, labels: readonly string[]): string {
+  const w = Math.max(...labels.map(marbleWidth)) + 8;
+  const h = (labels.length - 1) * ROW + 2 * R + 8;
+  return `<rect x="${n(x - w / 2)}" y="${n(y - R - 4)}" width="${n(w)}" height="${n(h)}" rx="${R + 4}" fill="${BOX_FILL}" stroke="${CARD_STROKE}"/>`;
+}
+
 function laneLine(x0: number, x1: number, y: number): string {
   return (
     `<line x1="${n(x0)}" y1="${n(y)}" x2="${n(x1)}" y2="${n(y)}" stroke="${LINE}" stroke-width="1.5"/>` +
@@ -286,6 +293,14 @@ function drawLane(
     const values = g.items.filter((e): e is Extract<MarbleEvent, { kind: 'next' }> => e.kind === 'next');
     const end = g.items.find((e) => e.kind !== 'next');
     const cx = x(g.frame);
+    if (values.length > 1)
+      parts.push(
+        groupBox(
+          cx,
+          y,
+          values.map((e) => e.label),
+        ),
+      );
     values.forEach((e, i) => parts.push(marble(cx, y + i * ROW, e.label)));
     if (end === undefined) continue;
     const ex = values.length > 0 ? cx + marbleWidth(values[0]?.label ?? '') / 2 + 5 : cx;
@@ -444,6 +459,16 @@ export function renderMarbleSvg(diagram: MarbleDiagram, options?: RenderMarbleSv
       laneName('dropped', y),
       `<line x1="${n(x0)}" y1="${n(y)}" x2="${n(x1)}" y2="${n(y)}" stroke="${LINE}" stroke-dasharray="4 3"/>`,
     );
+    for (const g of groups(sorted)) {
+      if (g.items.length > 1)
+        body.push(
+          groupBox(
+            x(g.frame),
+            y,
+            g.items.map((drop) => drop.label),
+          ),
+        );
+    }
     sorted.forEach((drop, i) => {
       const place = places[i] as { row: number; stack: number };
       const colour = REASON_COLOR[drop.reason];
