@@ -58,11 +58,13 @@ const OPERATOR = 'writeTo';
  * time: each value the writable accepts (`write()` returned `true`) asks for the next; when `write()`
  * returns `false`, nothing more is asked for, and so nothing more is pulled upstream, until `'drain'`.
  *
- * ```
- * writeTo(file, (demand$) => pullMap(lines, work, { concurrency: 4, ordered: true, demand$ }))
- * write():   true true false .......... 'drain' true ... end() 'finish'
- * demand$:   1    1    1                  1      1
- * output:    ----------------------------------------------------(n|)   n = values written
+ * ```text
+ * writeTo(writable, (demand$) => pullFrom([a, b, c, d, e], demand$))      (1 frame = 1 ms)
+ * writable: write() answers false with 2 values buffered; 'drain' (D) 5 frames later
+ * demand$:  (11)-(11)-(11)
+ * written:  (ab)-(cd)-e
+ * drain:    -----D----D
+ * output:   -----------(5|)      5 values written, after 'finish' (1 frame after end())
  * ```
  *
  * The returned Observable starts the pipeline on subscription, emits the number of values written
