@@ -90,10 +90,9 @@ function table(ours, naive) {
   const statuses = [
     ...new Set([...Object.keys(ours.loaded.byStatus), ...Object.keys(naive.loaded.byStatus)]),
   ].sort();
-  const row = (name, a, b) => `| ${name} | ${a} | ${b} |`;
+  const row = (name, a, b) => [name, a, b];
   const lines = [
     row('', 'rxjs-backpressure', 'naive (mergeMap)'),
-    '| --- | --- | --- |',
     row('events sent per second', fmt(ours.loaded.sentPerSecond), fmt(naive.loaded.sentPerSecond)),
     ...statuses.map((s) =>
       row(
@@ -129,7 +128,14 @@ function table(ours, naive) {
       `**${naive.lost.length}**`,
     ),
   ];
-  return lines.join('\n');
+  return markdownTable(lines);
+}
+
+/** A Markdown table padded as Prettier pads it, so that the README stays formatted. */
+function markdownTable([header, ...body]) {
+  const widths = header.map((_, c) => Math.max(3, ...[header, ...body].map((r) => r[c].length)));
+  const line = (cells) => `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
 try {
