@@ -134,7 +134,8 @@ export function runStep(
     downstream: stepDownstream(scale),
     sampleEvery,
     drainTimeout: 0,
-    policy: (call, { onDrop }) => bufferDropping(0, call, { concurrency: limit, onDrop, onError: 'continue' }),
+    policy: (call, { onDrop }) =>
+      bufferDropping(0, call, { concurrency: limit, onDrop, onError: 'continue' }),
   });
   return { report, figures: stepFigures(report, scale), limits };
 }
@@ -298,7 +299,11 @@ export function runCapacity(
   const phase = (i: number) => report.series[i] as WindowStats;
   return {
     report,
-    p99Wait: { healthy: phase(0).queueWait.p99, incident: phase(1).queueWait.p99, recovered: phase(2).queueWait.p99 },
+    p99Wait: {
+      healthy: phase(0).queueWait.p99,
+      incident: phase(1).queueWait.p99,
+      recovered: phase(2).queueWait.p99,
+    },
     late,
     healthyThroughput: (phase(0).succeeded + phase(2).succeeded) / ((2 * PHASE * scale) / 1000),
   };
