@@ -15,6 +15,31 @@ describe('the algorithms on synthetic samples', () => {
     expect(g.limit).toBeLessThan(grown);
   });
 
+  it('gradient: a lasting queue is not taken for the new normal (no drift), and the limit grows back after it', () => {
+    const g: LimitAlgorithm = new GradientLimit(bounds);
+    // 30 workers, 10 ms per call: latency steady while the limit is in use.
+    for (let i = 0; i < 600; i++) g.sample(10, g.limit, false);
+    expect(g.limit).toBeGreaterThan(30);
+    // 1 worker: every call waits for the others, latency 10 ms per call in flight.
+    const queued = () => g.sample(10 * Math.floor(g.limit), Math.floor(g.limit), false);
+    for (let i = 0; i < 500; i++) queued();
+    const settled = g.limit;
+    expect(settled).toBeLessThanOrEqual(2 * 2 + 0.5); // 2 x queueSize
+    for (let i = 0; i < 6000; i++) queued(); // a minute at 100 calls per second
+    expect(g.limit).toBeLessThanOrEqual(settled + 0.01);
+    // The workers return: latency back to 10 ms, the limit grows again at once.
+    for (let i = 0; i < 100; i++) g.sample(10, g.limit, false);
+    expect(g.limit).toBeGreaterThan(20);
+  });
+
+  it('gradient: a moderate lasting rise (1.5x) is learned at the usual pace', () => {
+    const g: LimitAlgorithm = new GradientLimit(bounds);
+    for (let i = 0; i < 600; i++) g.sample(10, g.limit, false);
+    const before = g.limit;
+    for (let i = 0; i < 3000; i++) g.sample(15, g.limit, false);
+    expect(g.limit).toBeGreaterThanOrEqual(before * 0.9);
+  });
+
   it('gradient: an app-limited caller (few in flight) does not grow the limit', () => {
     const g: LimitAlgorithm = new GradientLimit(bounds);
     for (let i = 0; i < 200; i++) g.sample(10, 2, false);

@@ -69,7 +69,10 @@ describe('the default adaptiveConcurrency() on the 30 -> 1 -> 30 workers scenari
     // last 1.5 s): 40 runs for the price of two. Those figures are the full scenario's: checked on
     // the two limits the issue names.
     const arrivals = STEP_ARRIVALS[0] as (typeof STEP_ARRIVALS)[number];
-    const sweep = Array.from({ length: 40 }, (_, i) => ({ L: i + 1, ...runStep(i + 1, arrivals, { scale: SWEEP_SCALE }) }));
+    const sweep = Array.from({ length: 40 }, (_, i) => ({
+      L: i + 1,
+      ...runStep(i + 1, arrivals, { scale: SWEEP_SCALE }),
+    }));
     expect(sweep.filter(({ figures }) => meetsTarget1(figures)).map(({ L }) => L)).toEqual([]);
     for (const L of [9, 18]) {
       const full = runStep(L, arrivals).figures;
@@ -100,64 +103,70 @@ describe('target 3: cancelled calls are ignored', () => {
     return { changes, concurrency: adaptiveConcurrency(options) };
   };
 
-  it.each(ALGORITHMS)('%s: unsubscribing while calls run, then subscribing afresh, lowers nothing', (algorithm) => {
-    withVirtualTime((scheduler: ManualTimeScheduler) => {
-      const { changes, concurrency } = setup(algorithm, scheduler);
-      const source = new Subject<number>();
-      const call = (v: number) => timer(10).pipe(map(() => v));
-      const output = source.pipe(bufferDropping(0, call, { concurrency, onError: 'continue' }));
-      // A first subscription learns on 10 rounds of calls that keep the limit in use.
-      let subscription = output.subscribe();
-      for (let round = 0; round < 10; round++) {
-        for (let i = 0; i < 30; i++) source.next(i);
-        scheduler.advanceBy(10);
-      }
-      const learned = changes.length;
-      expect(learned).toBeGreaterThan(0);
-      // Calls in flight when the output is unsubscribed: cancelled, no sample, no change at all.
-      for (let i = 0; i < 30; i++) source.next(i);
-      scheduler.advanceBy(5);
-      subscription.unsubscribe();
-      scheduler.advanceBy(1000);
-      expect(changes.length).toBe(learned);
-      // A fresh subscription runs its own controller from `initial`: cancel its calls mid-way, again
-      // and again; the limit never moves (and so never falls).
-      subscription = output.subscribe();
-      for (let round = 0; round < 5; round++) {
+  it.each(ALGORITHMS)(
+    '%s: unsubscribing while calls run, then subscribing afresh, lowers nothing',
+    (algorithm) => {
+      withVirtualTime((scheduler: ManualTimeScheduler) => {
+        const { changes, concurrency } = setup(algorithm, scheduler);
+        const source = new Subject<number>();
+        const call = (v: number) => timer(10).pipe(map(() => v));
+        const output = source.pipe(bufferDropping(0, call, { concurrency, onError: 'continue' }));
+        // A first subscription learns on 10 rounds of calls that keep the limit in use.
+        let subscription = output.subscribe();
+        for (let round = 0; round < 10; round++) {
+          for (let i = 0; i < 30; i++) source.next(i);
+          scheduler.advanceBy(10);
+        }
+        const learned = changes.length;
+        expect(learned).toBeGreaterThan(0);
+        // Calls in flight when the output is unsubscribed: cancelled, no sample, no change at all.
         for (let i = 0; i < 30; i++) source.next(i);
         scheduler.advanceBy(5);
         subscription.unsubscribe();
+        scheduler.advanceBy(1000);
+        expect(changes.length).toBe(learned);
+        // A fresh subscription runs its own controller from `initial`: cancel its calls mid-way, again
+        // and again; the limit never moves (and so never falls).
         subscription = output.subscribe();
-      }
-      scheduler.advanceBy(1000);
-      expect(changes.length).toBe(learned);
-      subscription.unsubscribe();
-    });
-  });
+        for (let round = 0; round < 5; round++) {
+          for (let i = 0; i < 30; i++) source.next(i);
+          scheduler.advanceBy(5);
+          subscription.unsubscribe();
+          subscription = output.subscribe();
+        }
+        scheduler.advanceBy(1000);
+        expect(changes.length).toBe(learned);
+        subscription.unsubscribe();
+      });
+    },
+  );
 
-  it.each(ALGORITHMS)('%s: inners ended early by take inside project are samples, never failures', (algorithm) => {
-    withVirtualTime((scheduler: ManualTimeScheduler) => {
-      const { changes, concurrency } = setup(algorithm, scheduler);
-      const source = new Subject<number>();
-      // The "call" would take 10 s (or never end); take / takeUntil inside project end it after 5 ms.
-      const project = (v: number) =>
-        v % 2 === 0
-          ? merge(timer(10_000), interval(5)).pipe(take(1))
-          : timer(10_000).pipe(
-              map(() => v),
-              takeUntil(timer(5)),
-            );
-      source.pipe(bufferDropping(0, project, { concurrency, onError: 'continue' })).subscribe();
-      for (let round = 0; round < 40; round++) {
-        for (let i = 0; i < 30; i++) source.next(i);
-        scheduler.advanceBy(5);
-      }
-      const limits = changes.map(([, n]) => n);
-      // Steady 5 ms calls with the limit in use: it only grows.
-      expect(limits.length).toBeGreaterThan(0);
-      for (let i = 1; i < limits.length; i++) expect(limits[i]).toBeGreaterThan(limits[i - 1] as number);
-    });
-  });
+  it.each(ALGORITHMS)(
+    '%s: inners ended early by take inside project are samples, never failures',
+    (algorithm) => {
+      withVirtualTime((scheduler: ManualTimeScheduler) => {
+        const { changes, concurrency } = setup(algorithm, scheduler);
+        const source = new Subject<number>();
+        // The "call" would take 10 s (or never end); take / takeUntil inside project end it after 5 ms.
+        const project = (v: number) =>
+          v % 2 === 0
+            ? merge(timer(10_000), interval(5)).pipe(take(1))
+            : timer(10_000).pipe(
+                map(() => v),
+                takeUntil(timer(5)),
+              );
+        source.pipe(bufferDropping(0, project, { concurrency, onError: 'continue' })).subscribe();
+        for (let round = 0; round < 40; round++) {
+          for (let i = 0; i < 30; i++) source.next(i);
+          scheduler.advanceBy(5);
+        }
+        const limits = changes.map(([, n]) => n);
+        // Steady 5 ms calls with the limit in use: it only grows.
+        expect(limits.length).toBeGreaterThan(0);
+        for (let i = 1; i < limits.length; i++) expect(limits[i]).toBeGreaterThan(limits[i - 1] as number);
+      });
+    },
+  );
 
   it('the control: the same calls failing do lower an AIMD limit (so the tests above would see it)', () => {
     withVirtualTime((scheduler: ManualTimeScheduler) => {
@@ -194,7 +203,10 @@ describe('target 5: adaptiveCapacity({ maxWait: 100 }) with bufferSliding(capaci
     // of 5,000 fills in 2.5 s at 2,000/s), so each count is about a tenth of the full scenario's.
     const scaled = runCapacity('adaptive', fixedGaps, 0.1);
     expect(scaled.late).toBe(0);
-    const fixed = FIXED_CAPACITIES.map((capacity) => ({ capacity, run: runCapacity(capacity, fixedGaps, 0.1) }));
+    const fixed = FIXED_CAPACITIES.map((capacity) => ({
+      capacity,
+      run: runCapacity(capacity, fixedGaps, 0.1),
+    }));
     const keeping = fixed.filter(({ run }) => run.healthyThroughput >= TARGETS.keep * STEP_RATE);
     expect(keeping.length).toBe(FIXED_CAPACITIES.length);
     for (const { run } of keeping) expect(scaled.late).toBeLessThanOrEqual(run.late);
