@@ -2,9 +2,13 @@
 // stopped (its whole process group) in `after`, also when an assertion fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { after, afterEach, describe, test } from 'node:test';
 import {
+  EXAMPLE_DIR,
   lostSilently,
   openLoop,
   runLoad,
@@ -36,6 +40,29 @@ async function settled(service, ms = 10_000) {
   }
   assert.fail(`the service still had events in flight after ${ms} ms`);
 }
+
+describe('the installed library', () => {
+  const installed = join(EXAMPLE_DIR, 'node_modules', 'rxjs-backpressure');
+  test("is a copy of the root's current build (else: npm run build at the root, then npm ci here)", () => {
+    const files = (dir) =>
+      readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const root = join(EXAMPLE_DIR, '..', '..', 'dist');
+    const built = files(root).map((e) => join(e.parentPath ?? e.path, e.name).slice(root.length));
+    assert.ok(built.length > 0, 'the root has a build');
+    for (const file of built) {
+      assert.ok(
+        readFileSync(join(root, file)).equals(readFileSync(join(installed, 'dist', file))),
+        `dist${file} differs from the root's`,
+      );
+    }
+  });
+  test('resolves rxjs from this project: one copy of rxjs', () => {
+    const fromLibrary = createRequire(join(installed, 'package.json')).resolve('rxjs');
+    const fromHere = createRequire(join(EXAMPLE_DIR, 'package.json')).resolve('rxjs');
+    assert.equal(fromLibrary, fromHere);
+    assert.ok(fromHere.startsWith(join(EXAMPLE_DIR, 'node_modules')));
+  });
+});
 
 describe('POST /events under 2x overload for 5 s', () => {
   test('no event is lost silently, every 429 carries a Retry-After, every 2xx was delivered', async (t) => {
