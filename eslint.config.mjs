@@ -14,6 +14,7 @@ export default tseslint.config(
       'scripts/consumer/',
       'examples/',
       'docs/api/',
+      '.scratch/',
     ],
   },
   js.configs.recommended,
