@@ -6,7 +6,7 @@
 //        npm run docs -- --check    writes nothing; fails if an SVG differs or an ASCII diagram disagrees
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { renderMarbleSvg } from '../src/testing/index.js';
+import { renderMarbleSvg, type MarbleDiagram } from '../src/testing/index.js';
 import { checkAsciiDiagrams } from './diagrams/ascii.js';
 import { EXAMPLES } from './diagrams/examples.js';
 
@@ -19,8 +19,11 @@ const MAX_BYTES = 20_000;
 
 const problems: string[] = [];
 const wanted = new Map<string, string>();
+const runs = new Map<string, MarbleDiagram>();
 for (const example of EXAMPLES) {
-  const svg = renderMarbleSvg(example.record());
+  const run = example.record();
+  runs.set(example.name, run);
+  const svg = renderMarbleSvg(run);
   const file = `${example.name}.svg`;
   if (wanted.has(file)) problems.push(`two examples are named ${example.name}`);
   if (svg.length > MAX_BYTES) problems.push(`${file}: ${svg.length} bytes, more than ${MAX_BYTES}`);
@@ -47,7 +50,7 @@ if (check) {
   for (const file of existing) if (!wanted.has(file)) rmSync(join(outDir, file));
 }
 
-problems.push(...checkAsciiDiagrams(root));
+problems.push(...checkAsciiDiagrams((file) => readFileSync(join(root, file), 'utf8'), runs));
 
 if (problems.length > 0) {
   for (const p of problems) console.error(p);

@@ -6,8 +6,6 @@
  * every drop of the run claimed. A lane line that no example checks is a problem too, so a new
  * diagram cannot go unchecked.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TestScheduler } from 'rxjs/testing';
 import type { MarbleDiagram, MarbleEvent } from '../../src/testing/index.js';
 import { EXAMPLES, OPERATORS, type DocExample, type OperatorName } from './examples.js';
@@ -261,10 +259,13 @@ export function sourceFileOf(operator: OperatorName): string {
 /**
  * Every problem found, as `file:line: message`. Runs every example once.
  *
- * @param root The repository's root folder.
- * @param diagrams The runs, by example name, when already recorded.
+ * @param read Reads a file of the repository by its relative path (`docs/operators/pullMap.md`).
+ * @param diagrams The runs, by example name, when already recorded (filled in as examples run).
  */
-export function checkAsciiDiagrams(root: string, diagrams = new Map<string, MarbleDiagram>()): string[] {
+export function checkAsciiDiagrams(
+  read: (file: string) => string,
+  diagrams = new Map<string, MarbleDiagram>(),
+): string[] {
   const problems: string[] = [];
   const run = (example: DocExample): MarbleDiagram => {
     let diagram = diagrams.get(example.name);
@@ -275,8 +276,8 @@ export function checkAsciiDiagrams(root: string, diagrams = new Map<string, Marb
     const page = `docs/operators/${operator}.md`;
     const source = sourceFileOf(operator);
     const files = [
-      { file: page, blocks: markdownBlocks(page, readFileSync(join(root, page), 'utf8')) },
-      { file: source, blocks: jsdocBlocks(source, readFileSync(join(root, source), 'utf8')) },
+      { file: page, blocks: markdownBlocks(page, read(page)) },
+      { file: source, blocks: jsdocBlocks(source, read(source)) },
     ];
     const examples = EXAMPLES.filter((e) => e.operator === operator);
     for (const { file, blocks } of files) {
