@@ -11,19 +11,29 @@ import type { DropReason } from '../../types.js';
  */
 export type MarbleEvent =
   | {
+      /** A value. */
       readonly kind: 'next';
+      /** When it was emitted, in frames from the start of the run. */
       readonly frame: number;
       /** What the marble shows (a few characters; longer labels are shortened when drawn). */
       readonly label: string;
       /** The value itself, for assertions; the renderer reads only `label`. */
       readonly value?: unknown;
     }
-  | { readonly kind: 'complete'; readonly frame: number }
   | {
+      /** The completion. */
+      readonly kind: 'complete';
+      /** When it came, in frames from the start of the run. */
+      readonly frame: number;
+    }
+  | {
+      /** The error. */
       readonly kind: 'error';
+      /** When it came, in frames from the start of the run. */
       readonly frame: number;
       /** A short description of the error (its `name`, or its message). */
       readonly label: string;
+      /** The error itself, for assertions; the renderer reads only `label`. */
       readonly error?: unknown;
     };
 
@@ -57,9 +67,13 @@ export interface MarbleLane {
  * ```
  */
 export interface MarbleDrop {
+  /** When it was dropped, in frames from the start of the run. */
   readonly frame: number;
+  /** What the marble shows. */
   readonly label: string;
+  /** Why it was dropped, written under the marble. */
   readonly reason: DropReason;
+  /** The value itself, for assertions; the renderer reads only `label` and `reason`. */
   readonly value?: unknown;
 }
 
@@ -75,12 +89,18 @@ export interface MarbleDrop {
  * ```
  */
 export interface MarbleTrack {
+  /** Shown at the left of the track: `tokens`, `waiting`, ... */
   readonly name: string;
   /**
    * In time order. Several points may share a frame (the value before and after what happened in
    * it); between points the value changes linearly (tokens accrue continuously).
    */
-  readonly points: readonly { readonly frame: number; readonly value: number }[];
+  readonly points: readonly {
+    /** In frames from the start of the run. */
+    readonly frame: number;
+    /** The quantity at that frame (finite). */
+    readonly value: number;
+  }[];
 }
 
 /**
@@ -105,11 +125,13 @@ export interface MarbleDiagram {
   readonly notes?: readonly string[];
   /** The last frame of the time axis: every event's frame is in `[0, frames]`. */
   readonly frames: number;
+  /** The lanes, drawn in this order: inputs and marks above the operator's box, outputs below. */
   readonly lanes: readonly MarbleLane[];
   /** The drops lane; drawn only when the run could drop (or dropped) something. */
   readonly drops: readonly MarbleDrop[];
   /** Whether to draw the drops lane even when it is empty (to show that nothing was dropped). */
   readonly showDrops?: boolean;
+  /** Quantities drawn as small charts under the lanes (tokens, queue length), in this order. */
   readonly tracks: readonly MarbleTrack[];
   /** True when the run was cut at its frame limit while something was still scheduled. */
   readonly truncated?: boolean;
