@@ -93,7 +93,7 @@ describe('the default adaptiveConcurrency() on the 30 -> 1 -> 30 workers scenari
 });
 
 describe('target 3: cancelled calls are ignored', () => {
-  /** Calls of 10 ms; `fail` makes them error instead (the control: failures are samples). */
+  /** A limit of the given algorithm, with its defaults, that records each change and when. */
   const setup = (algorithm: (typeof ALGORITHMS)[number], scheduler: ManualTimeScheduler) => {
     const changes: [number, number][] = [];
     const options: AdaptiveConcurrencyOptions = {
