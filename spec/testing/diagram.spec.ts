@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { interval, map, Observable, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
@@ -617,5 +619,45 @@ describe('nothing lost silently, as the diagrams show it', () => {
         ),
     });
     expect(accounted(d).missing).toEqual(['a']);
+  });
+});
+
+describe('browser-safe', () => {
+  /** Every source file reachable from `entry` through relative imports. */
+  function reachableFrom(entry: string): string[] {
+    const seen = new Set<string>([entry]);
+    const todo = [entry];
+    for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, specifier] of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+        const base = resolve(dirname(file), (specifier ?? '').replace(/\.js$/, ''));
+        const found = [`${base}.ts`, join(base, 'index.ts')].find((candidate) => existsSync(candidate));
+        if (found !== undefined && !seen.has(found)) {
+          seen.add(found);
+          todo.push(found);
+        }
+      }
+    }
+    return [...seen];
+  }
+
+  it('the recorder and the renderer reach no Node.js module, global or real clock', () => {
+    const dir = resolve(__dirname, '../../src/testing/diagram');
+    const files = [
+      ...reachableFrom(join(dir, 'recordMarbles.ts')),
+      ...reachableFrom(join(dir, 'renderMarbleSvg.ts')),
+    ];
+    expect(files.length).toBeGreaterThan(3);
+    for (const file of files) {
+      const code = readFileSync(file, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
+      expect([
+        file,
+        code.match(/from 'node:|require\(|\bprocess\.|\bBuffer\b|setTimeout|setInterval|Date\.now/g),
+      ]).toEqual([file, null]);
+      for (const [, module] of code.matchAll(/from '([^'.][^']*)'/g))
+        expect(['rxjs', 'rxjs/testing']).toContain(module);
+    }
   });
 });
