@@ -69,7 +69,10 @@ const QUEUED_WEIGHT = 100;
 export interface GradientParameters {
   /** Weight of a new estimate, in (0, 1]. @default 0.2 */
   smoothing?: number;
-  /** Samples in the long-term average of the round-trip time. @default 600 */
+  /**
+   * Samples in the long-term average of the round-trip time (a queued sample, over twice that
+   * average, enters it as if the window were 100 times longer). @default 600
+   */
   longWindow?: number;
   /** Calls the limit may grow by while latency stays at its long-term level. @default 2 */
   queueSize?: number;
