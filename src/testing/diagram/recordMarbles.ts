@@ -7,7 +7,19 @@ import type { MarbleDiagram, MarbleDrop, MarbleEvent, MarbleLane, MarbleTrack } 
 
 type RunHelpers = Parameters<Parameters<TestScheduler['run']>[0]>[0];
 
-/** What a run of {@link recordMarbles} is given to build the Observables it shows. */
+/**
+ * What a run of {@link recordMarbles} is given to build the Observables it shows.
+ *
+ * ```ts
+ * recordMarbles({
+ *   title: 'pullFeedback(demand$)',
+ *   inputs: { source: '-a-b-|', demand$: '---1-1' },
+ *   values: { 1: 1 },
+ *   run: ({ source, inputs, onDrop, meter }) =>
+ *     source.pipe(pullFeedback(inputs.demand$ as Observable<number>, { onDrop, meter })),
+ * });
+ * ```
+ */
 export interface MarbleContext<V = string> {
   /** The input lanes, as cold Observables of their values (subscribed at frame 0). */
   readonly inputs: Readonly<Record<string, Observable<V>>>;
@@ -33,10 +45,28 @@ export interface MarbleContext<V = string> {
   readonly mark: (lane: string, value: unknown) => void;
 }
 
-/** The quantities a {@link FlowMeter} snapshot gives, as tracks under the lanes. */
+/**
+ * The quantities a {@link FlowMeter} snapshot gives, as tracks under the lanes: `tokens` (buckets),
+ * `waiting` (the queue's length), `running` (inners in progress).
+ *
+ * ```ts
+ * const tracks: MarbleTrackKind[] = ['tokens', 'waiting'];
+ * ```
+ */
 export type MarbleTrackKind = 'tokens' | 'waiting' | 'running';
 
-/** Options of {@link recordMarbles}. */
+/**
+ * Options of {@link recordMarbles}.
+ *
+ * ```ts
+ * const options: RecordMarblesOptions = {
+ *   title: 'leakyBucket({ interval: 10 })',
+ *   inputs: { source: '(abc)-----|' },
+ *   run: ({ source, onDrop, meter }) => source.pipe(leakyBucket({ interval: 10, onDrop, meter })),
+ *   tracks: ['tokens'],
+ * };
+ * ```
+ */
 export interface RecordMarblesOptions<V = string> {
   /** The call shown in the operator's box (`bufferSliding(1, project)`). Required. */
   title: string;

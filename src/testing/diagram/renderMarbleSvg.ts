@@ -2,7 +2,13 @@ import * as check from '../../internal/validate.js';
 import type { DropReason } from '../../types.js';
 import type { MarbleDiagram, MarbleDrop, MarbleEvent, MarbleLane, MarbleTrack } from './types.js';
 
-/** Options of {@link renderMarbleSvg}. */
+/**
+ * Options of {@link renderMarbleSvg}.
+ *
+ * ```ts
+ * const svg = renderMarbleSvg(diagram, { frameWidth: 20 }); // 20 pixels per frame
+ * ```
+ */
 export interface RenderMarbleSvgOptions {
   /**
    * Pixels per frame. By default as many as keep neighbouring marbles apart, and the diagram about
