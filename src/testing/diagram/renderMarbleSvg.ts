@@ -433,7 +433,7 @@ export function renderMarbleSvg(diagram: MarbleDiagram, options?: RenderMarbleSv
   const titleWidth = Array.from(d.title).length * 7.8 + 24;
   const notes = [...(d.notes ?? [])];
   if (d.truncated === true) notes.push(`(the run was cut at frame ${n(d.frames)})`);
-  const notesWidth = Math.max(0, ...notes.map((t) => Array.from(t).length * 6.6));
+  const notesWidth = Math.max(0, ...notes.map((t) => Array.from(t).length * 6.8));
   const width = Math.ceil(Math.max(x1 + 8 + PAD, x0 + titleWidth + PAD, PAD * 2 + notesWidth));
 
   const body: string[] = [];
