@@ -16,6 +16,11 @@ interface Draft {
 interface ApiRequest {
   path: string;
 }
+/** A request to an HTTP server, answered through `reply`. */
+interface IncomingRequest {
+  client: string;
+  reply(status: number, headers: Record<string, string>): void;
+}
 interface Update {
   id: string;
   text: string;
@@ -39,6 +44,7 @@ declare global {
   const events$: Observable<AppEvent>;
   const updates$: Observable<Update>;
   const requests$: Observable<ApiRequest>;
+  const incoming$: Observable<IncomingRequest>;
   const batches$: Observable<readonly Row[]>;
   const logins$: Observable<LoginAttempt>;
   const messages$: Observable<Message>;

@@ -62,6 +62,11 @@ export class RateLimitExceededError<T = unknown> extends Error {
     readonly available: number,
     /** The operator that sent it, as the message's prefix. */
     operator = 'tokenBucket',
+    /**
+     * Milliseconds until the bucket would have held `cost` tokens (see `DropDetail.retryAfter`);
+     * NaN when not known.
+     */
+    readonly retryAfter = NaN,
   ) {
     super(
       `${prefix(operator)}rate limit exceeded: value needed ${String(cost)} token(s), ${formatTokens(available)} available`,

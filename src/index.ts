@@ -6,7 +6,7 @@
  */
 
 // Shared vocabulary
-export type { OverflowStrategy, DropReason, OnDrop } from './types.js';
+export type { OverflowStrategy, DropReason, DropDetail, OnDrop } from './types.js';
 export { OVERFLOW_STRATEGIES } from './types.js';
 export {
   BufferOverflowError,

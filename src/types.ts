@@ -25,10 +25,28 @@ export type OverflowStrategy =
 export type DropReason = 'overflow' | 'rejected' | 'expired' | 'shed' | 'cleared';
 
 /**
+ * What a rate limit knows about a value it refused (`'rejected'` by `tokenBucket` or `leakyBucket`
+ * in police mode): passed to `onDrop` as its third argument, so that a server can answer `429` with
+ * a `Retry-After` computed from the bucket instead of guessed.
+ */
+export interface DropDetail {
+  /** Tokens the value needed. */
+  cost: number;
+  /** Tokens in the bucket when it was refused. */
+  available: number;
+  /**
+   * Milliseconds until the bucket will hold `cost` tokens, if nothing else takes them meanwhile (with
+   * a shared store: as the store answered). Round it up to whole seconds for an HTTP `Retry-After`.
+   */
+  retryAfter: number;
+}
+
+/**
  * Called once for every value an operator discards, with the reason. A throwing `onDrop` errors the
  * output (or, while the output is already being torn down, is reported as an unhandled error).
+ * `detail` is given for a value a rate limit refused (see {@link DropDetail}); otherwise undefined.
  */
-export type OnDrop<T> = (value: T, reason: DropReason) => void;
+export type OnDrop<T> = (value: T, reason: DropReason, detail?: DropDetail) => void;
 
 /** Every {@link OverflowStrategy}, in a stable order (useful for table-driven tests). */
 export const OVERFLOW_STRATEGIES: readonly OverflowStrategy[] = Object.freeze([

@@ -10,7 +10,7 @@ import { BufferOverflowError } from '../errors.js';
 import type { CapacityEstimator } from '../adaptive/adaptiveCapacity.js';
 import type { FlowProbe } from '../monitoring/FlowMeter.js';
 import { SubscriptionClock } from './clock.js';
-import type { DropReason, OnDrop, OverflowStrategy } from '../types.js';
+import type { DropDetail, DropReason, OnDrop, OverflowStrategy } from '../types.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
 import { PriorityWaitQueue } from './PriorityWaitQueue.js';
 import { RingQueue } from './RingQueue.js';
@@ -82,6 +82,8 @@ export interface GatedQueueSettings<T> {
   dropReason?: DropReason;
   /** The error sent under `overflow: 'error'`. Default: a {@link BufferOverflowError}. */
   overflowError?: (value: T, cost: number) => Error;
+  /** What `onDrop` is told beside the reason when an arrival is refused (a rate limit's `DropDetail`). */
+  dropDetail?: (value: T, cost: number) => DropDetail;
   /**
    * The longest a value may wait, in ms; a value still waiting after the releases of the instant
    * `arrival + ttl` is reported `'expired'`. Default `Infinity` (no clock is read, no timer made).
@@ -476,15 +478,15 @@ export class GatedQueue<T> {
   }
 
   /** Reports a value that is not released (`onDrop`); a throwing `onDrop` errors the stream. */
-  report(value: T, reason: DropReason): void {
+  report(value: T, reason: DropReason, detail?: DropDetail): void {
     const { onDrop } = this.settings;
     const { probe } = this;
     if (!probe) {
-      if (onDrop) onDrop(value, reason);
+      if (onDrop) onDrop(value, reason, detail);
       return;
     }
     try {
-      if (onDrop) onDrop(value, reason);
+      if (onDrop) onDrop(value, reason, detail);
     } finally {
       // Counted (and told to drops$) after onDrop, even when onDrop throws: the value is gone.
       probe.dropped(value, reason);
@@ -558,14 +560,15 @@ export class GatedQueue<T> {
       }
       return;
     }
+    const detail = settings.dropDetail?.(value, cost);
     if (queue.length === 0 && settings.overflow !== 'error') {
       // Capacity 0: there is nothing to evict, so the arriving value is the one that goes.
-      this.report(value, reason);
+      this.report(value, reason, detail);
       return;
     }
     switch (settings.overflow) {
       case 'drop-incoming':
-        this.report(value, reason);
+        this.report(value, reason, detail);
         return;
       case 'drop-oldest': {
         const evicted = queue.removeOldest();
@@ -598,7 +601,7 @@ export class GatedQueue<T> {
         return;
       }
       case 'error': {
-        this.report(value, reason);
+        this.report(value, reason, detail);
         const make = settings.overflowError;
         this.fail(make ? make(value, cost) : new BufferOverflowError(capacity, value, settings.operator));
         return;

@@ -10,7 +10,7 @@ import {
 import { BufferOverflowError, RateLimitExceededError } from '../errors.js';
 import { attachMeter, type FlowProbe } from '../monitoring/FlowMeter.js';
 import { decide, STORE_EPSILON_MS, type TokenGrant, type TokenStore } from '../stores/TokenStore.js';
-import type { DropReason } from '../types.js';
+import type { DropDetail, DropReason } from '../types.js';
 import { SubscriptionClock } from './clock.js';
 import { GatedQueue } from './GatedQueue.js';
 import { reportUnhandledError } from './reportUnhandledError.js';
@@ -55,6 +55,8 @@ interface Pending<T> {
   state: 0 | 1 | 2 | 3;
   /** Refused by the limit: tokens available at the decision. */
   available: number;
+  /** Refused by the limit: milliseconds until `cost` tokens exist, as the store (or fallback) answered. */
+  retryAfter: number;
 }
 
 /** Shape mode: the batch takes values (no request in flight). */
@@ -212,9 +214,9 @@ export function createStoreTokenBucket<T>(
 
       // ---- Reporting ----
       /** Reports a value, or, while failing, reports it without letting `onDrop` throw anywhere. */
-      function report(value: T, reason: DropReason, quietly: boolean): void {
+      function report(value: T, reason: DropReason, quietly: boolean, detail?: DropDetail): void {
         if (!quietly) {
-          (queue as GatedQueue<T>).report(value, reason);
+          (queue as GatedQueue<T>).report(value, reason, detail);
           return;
         }
         try {
@@ -503,7 +505,10 @@ export function createStoreTokenBucket<T>(
           const { granted, delay } = g as TokenGrant;
           backToStore();
           entry.state = granted ? 1 : 2;
-          if (!granted) entry.available = period > 0 ? Math.max(0, c - delay / period) : 0;
+          if (!granted) {
+            entry.available = period > 0 ? Math.max(0, c - delay / period) : 0;
+            entry.retryAfter = delay;
+          }
           pump();
         };
         let answer: TokenGrant | PromiseLike<TokenGrant>;
@@ -528,6 +533,7 @@ export function createStoreTokenBucket<T>(
           entry.state = decision.granted ? 1 : 2;
           if (!decision.granted) {
             entry.available = localPeriod > 0 ? Math.max(0, entry.cost - decision.delay / localPeriod) : 0;
+            entry.retryAfter = decision.delay;
           }
         }
       }
@@ -537,11 +543,15 @@ export function createStoreTokenBucket<T>(
           if (entry.state === 1) {
             if (meterProbe) meterProbe.released(now() - entry.arrival);
             destination.next(entry.value);
-          } else if (entry.state === 3 || overflow !== 'error') {
+          } else if (entry.state === 3) {
+            // Refused because the store cannot be reached (`'closed'`): no limit to tell of.
             report(entry.value, 'rejected', false);
           } else {
-            report(entry.value, 'rejected', false);
-            failAll(new RateLimitExceededError(entry.value, entry.cost, entry.available, operator));
+            const { value, cost: c, available, retryAfter } = entry;
+            report(value, 'rejected', false, { cost: c, available, retryAfter });
+            if (overflow === 'error') {
+              failAll(new RateLimitExceededError(value, c, available, operator, retryAfter));
+            }
           }
         }
         if (!stopped() && pending.length === 0) (queue as GatedQueue<T>).drain();
@@ -629,6 +639,7 @@ export function createStoreTokenBucket<T>(
                   arrival: meterProbe ? now() : 0,
                   state: 0,
                   available: 0,
+                  retryAfter: 0,
                 };
                 pending.push(entry);
                 police(entry);

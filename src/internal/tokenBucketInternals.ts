@@ -8,7 +8,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { BufferOverflowError, RateLimitExceededError } from '../errors.js';
-import type { OnDrop, OverflowStrategy } from '../types.js';
+import type { DropDetail, OnDrop, OverflowStrategy } from '../types.js';
 import { SubscriptionClock } from './clock.js';
 import { attachMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
 import { GatedQueue } from './GatedQueue.js';
@@ -254,7 +254,12 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
       function tokensAt(t: number): number {
         return period === 0 ? capacity : capacity - Math.max(0, fullAt - t) / period;
       }
-      const available = (): number => tokensAt(now());
+      /** A refusal at `t` of a value costing `c`: the tokens there were, and when there will be `c`. */
+      const refusal = (c: number, t: number): DropDetail => ({
+        cost: c,
+        available: Math.max(0, tokensAt(t)),
+        retryAfter: Math.max(0, readyAt(c) - t),
+      });
 
       let timer: Subscription | undefined;
       let timerDue = NaN;
@@ -304,15 +309,15 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
               })
             : undefined,
           dropReason: mode === 'police' ? 'rejected' : 'overflow',
+          // Police mode: the arrival was refused by the canRelease that just read the clock.
+          dropDetail: mode === 'police' ? (_value, c) => refusal(c, checkedAt) : undefined,
           overflowError: (value, c) => {
             // A clock that went backwards explains the refusal better than the limit does.
-            now();
-            return (
-              clock.error ??
-              (mode === 'police'
-                ? new RateLimitExceededError(value, c, available(), operator)
-                : new BufferOverflowError(q0, value, operator))
-            );
+            const t = now();
+            if (clock.error) return clock.error;
+            if (mode === 'shape') return new BufferOverflowError(q0, value, operator);
+            const { available, retryAfter } = refusal(c, t);
+            return new RateLimitExceededError(value, c, available, operator, retryAfter);
           },
         },
         {

@@ -34,7 +34,7 @@ it('refuses c: it needs 1 token and none is left', () => {
     expectObservable(source.pipe(police)).toBe(
       expected,
       undefined,
-      new RateLimitExceededError('c', 1, 0, 'tokenBucket'),
+      new RateLimitExceededError('c', 1, 0, 'tokenBucket', 10), // the next token comes at 10 ms
     );
   });
 });
