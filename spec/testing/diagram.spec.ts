@@ -215,7 +215,18 @@ describe('recordMarbles', () => {
     expect(d.truncated).toBe(true);
     expect(unsubscribed).toBe(true);
     expect(show(laneOf(d, 'output'))).toBe('0@3 1@6 2@9');
-    expect(d.frames).toBe(9);
+    expect(d.frames).toBe(10);
+    expect(renderMarbleSvg(d)).toContain('(the run was cut at frame 10)');
+  });
+
+  it('long quiet stretches cost nothing: a run jumps to the next scheduled action', () => {
+    const d = recordMarbles({
+      title: 'leakyBucket({ interval: 60_000 })',
+      inputs: { source: '(abc)|' },
+      run: ({ source }) => source.pipe(leakyBucket({ interval: 60_000 })),
+      maxFrames: 1_000_000,
+    });
+    expect(show(laneOf(d, 'output'))).toBe('a@0 b@60000 c@120000 |@120000');
   });
 
   it('the same run gives the same record (deterministic) and the TestScheduler is left as found', () => {

@@ -437,7 +437,7 @@ function record<V>(o: Checked<V>): MarbleDiagram {
       });
     };
 
-    for (let frame = 0; ; frame++) {
+    for (let frame = 0; ;) {
       if (scheduler.frame < frame) scheduler.frame = frame;
       sample(frame);
       scheduler.maxFrames = frame;
@@ -450,6 +450,9 @@ function record<V>(o: Checked<V>): MarbleDiagram {
         for (const s of subscriptions) s.unsubscribe();
         break;
       }
+      // Without tracks, nothing needs sampling between actions: go to the next one due.
+      const due = (scheduler.actions[0] as { delay: number } | undefined)?.delay ?? frame + 1;
+      frame = o.tracks.length === 0 ? Math.max(frame + 1, Math.min(due, o.maxFrames)) : frame + 1;
     }
     // run() flushes once more when this callback returns: nothing beyond the last frame may run.
   });
@@ -459,6 +462,7 @@ function record<V>(o: Checked<V>): MarbleDiagram {
   }
   for (const [, events] of markLanes) for (const e of events) end = Math.max(end, e.frame);
   const drops = dropsFromCallback.length > 0 ? dropsFromCallback : dropsFromMeter;
+  if (state.truncated) end = Math.max(end, o.maxFrames);
   for (const d of drops) end = Math.max(end, d.frame);
   if (o.tracks.length > 0 && !state.meterUsed) {
     throw new Error(
