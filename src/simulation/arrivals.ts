@@ -19,43 +19,63 @@ export interface ClassOption {
 
 /** Evenly spaced values: one every `1000 / rate` ms, the first at 0. Made by {@link constant}. */
 export interface ConstantArrivals {
+  /** Always `'constant'`. */
   readonly kind: 'constant';
+  /** Values per second. */
   readonly rate: number;
+  /** Each value's class is drawn from these weights, when given. */
   readonly classes?: ClassWeights;
 }
 
 /** A Poisson process: independent, exponentially distributed gaps. Made by {@link poisson}. */
 export interface PoissonArrivals {
+  /** Always `'poisson'`. */
   readonly kind: 'poisson';
+  /** Mean values per second. */
   readonly rate: number;
+  /** Each value's class is drawn from these weights, when given. */
   readonly classes?: ClassWeights;
 }
 
 /** `size` values every `every` ms, `spacing` ms apart, the first burst at 0. Made by {@link bursts}. */
 export interface BurstArrivals {
+  /** Always `'bursts'`. */
   readonly kind: 'bursts';
+  /** Values per burst. */
   readonly size: number;
+  /** Time from the start of one burst to the start of the next, in ms. */
   readonly every: number;
+  /** Time between two values of a burst, in ms (0: all at once). */
   readonly spacing: number;
+  /** Each value's class is drawn from these weights, when given. */
   readonly classes?: ClassWeights;
 }
 
 /** A rate that moves linearly from `from` to `to` over `over` ms, then stays. Made by {@link ramp}. */
 export interface RampArrivals {
+  /** Always `'ramp'`. */
   readonly kind: 'ramp';
+  /** The rate at 0, in values per second. */
   readonly from: number;
+  /** The rate from `over` on, in values per second. */
   readonly to: number;
+  /** How long the ramp lasts, in ms. */
   readonly over: number;
+  /** A Poisson process of the changing rate, rather than evenly spread values. */
   readonly poisson: boolean;
+  /** Each value's class is drawn from these weights, when given. */
   readonly classes?: ClassWeights;
 }
 
 /** Values at given times (a recorded trace). Made by {@link trace}. */
 export interface TraceArrivals {
+  /** Always `'trace'`. */
   readonly kind: 'trace';
+  /** The arrival times, in ms. */
   readonly times: readonly number[];
   /** The class of each value, where the trace names one (`null` where it does not). */
   readonly labels?: readonly (string | null)[];
+  /** Each value's class is drawn from these weights, when given. */
   readonly classes?: ClassWeights;
 }
 
@@ -67,7 +87,14 @@ export interface TraceArrivals {
 export type Arrivals = ConstantArrivals | PoissonArrivals | BurstArrivals | RampArrivals | TraceArrivals;
 
 /** One entry of a {@link trace}: a time, or a time and the value's class. */
-export type TraceEntry = number | { time: number; class?: string };
+export type TraceEntry =
+  | number
+  | {
+      /** When the value arrives, in ms. */
+      time: number;
+      /** The value's class. */
+      class?: string;
+    };
 
 const RATE = 'a finite number > 0 (values per second)';
 

@@ -3,20 +3,27 @@ import { normalQuantile, Z_99 } from './random.js';
 
 /** Every request takes exactly `ms`. Made by {@link fixed}. */
 export interface FixedServiceTime {
+  /** Always `'fixed'`. */
   readonly kind: 'fixed';
+  /** The service time, in ms. */
   readonly ms: number;
 }
 
 /** Exponentially distributed service times (memoryless, as in M/M/c queues). Made by {@link exponential}. */
 export interface ExponentialServiceTime {
+  /** Always `'exponential'`. */
   readonly kind: 'exponential';
+  /** The mean service time, in ms. */
   readonly mean: number;
 }
 
 /** Log-normal service times, given by their median and 99th percentile. Made by {@link lognormal}. */
 export interface LognormalServiceTime {
+  /** Always `'lognormal'`. */
   readonly kind: 'lognormal';
+  /** The median service time, in ms. */
   readonly median: number;
+  /** The 99th percentile of the service time, in ms. */
   readonly p99: number;
 }
 

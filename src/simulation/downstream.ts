@@ -40,18 +40,27 @@ export interface DownstreamOptions {
 
 /** A checked phase, as {@link Downstream} holds it. */
 export interface DownstreamPhaseSpec {
+  /** When it applies, in virtual ms from the start. */
   readonly at: number;
+  /** The new number of workers, if it changes. */
   readonly workers?: number;
+  /** The service time of requests that start from then on, if it changes. */
   readonly serviceTime?: ServiceTime;
 }
 
 /** The simulated consumer, as plain data. Made by {@link downstream}. */
 export interface Downstream {
+  /** Always `'downstream'`. */
   readonly kind: 'downstream';
+  /** Requests served at once (before any phase). */
   readonly workers: number;
+  /** How long one request takes to serve (before any phase). */
   readonly serviceTime: ServiceTime;
+  /** The caller gives up after this many ms (`Infinity`: never). */
   readonly timeout: number;
+  /** Requests allowed to wait in the downstream's own queue (`Infinity`: no limit). */
   readonly queueLimit: number;
+  /** Changes of `workers` or `serviceTime`, in increasing order of `at`. */
   readonly phases: readonly DownstreamPhaseSpec[];
 }
 

@@ -7,6 +7,7 @@ import type { Arrival } from './types.js';
  * {@link isDownstreamTimeoutError}.
  */
 export class DownstreamTimeoutError extends Error {
+  /** Always `'DownstreamTimeoutError'`. */
   override readonly name = 'DownstreamTimeoutError';
   /** Marker that survives duplicate copies of the library in one bundle. */
   readonly isDownstreamTimeoutError = true;
@@ -28,7 +29,9 @@ export class DownstreamTimeoutError extends Error {
  * {@link isDownstreamOverloadError}.
  */
 export class DownstreamOverloadError extends Error {
+  /** Always `'DownstreamOverloadError'`. */
   override readonly name = 'DownstreamOverloadError';
+  /** Marker that survives duplicate copies of the library in one bundle. */
   readonly isDownstreamOverloadError = true;
 
   constructor(

@@ -1,5 +1,8 @@
-// rxjs-backpressure/simulation: a load simulator for flow-control policies, in virtual time. Kept out
-// of the main entry; no dependency beyond rxjs.
+/**
+ * `rxjs-backpressure/simulation`: a load simulator for flow-control policies, in virtual time. Kept
+ * out of the main entry; no dependency beyond rxjs.
+ * @module rxjs-backpressure/simulation
+ */
 
 // Running scenarios
 export { simulate } from './simulate.js';

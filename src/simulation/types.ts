@@ -16,6 +16,7 @@ export interface Arrival {
 
 /** What a successful call emits: the request and when it was called, served and answered. */
 export interface SimulatedResponse {
+  /** The request that was answered. */
   readonly request: Arrival;
   /** When the policy called the downstream (subscribed to the call). */
   readonly calledAt: number;
@@ -97,18 +98,27 @@ export interface CompareOptions extends Scenario {
 
 /** Latency percentiles in ms (within 1%, never below the exact value); 0 when there are no samples. */
 export interface LatencyStats {
+  /** The median. */
   p50: number;
+  /** The 90th percentile. */
   p90: number;
+  /** The 99th percentile. */
   p99: number;
+  /** The largest. */
   max: number;
+  /** The mean. */
   mean: number;
 }
 
 /** Wait percentiles in ms (within 1%, never below the exact value); 0 when there are no samples. */
 export interface WaitStats {
+  /** The median. */
   p50: number;
+  /** The 99th percentile. */
   p99: number;
+  /** The largest. */
   max: number;
+  /** The mean. */
   mean: number;
 }
 
@@ -123,7 +133,12 @@ export interface FlowStats {
   /** Values answered in time (each value once). */
   succeeded: number;
   /** Values whose last call failed, by cause. */
-  failed: { timeout: number; overload: number };
+  failed: {
+    /** Not answered within the downstream's `timeout`. */
+    timeout: number;
+    /** Refused by a full downstream queue (`queueLimit`). */
+    overload: number;
+  };
   /** Values the policy's operators reported discarding, by reason (every reason present). */
   dropped: Record<DropReason, number>;
   /** Values the policy neither passed on nor reported: ignored, or held when it ended. */
@@ -147,7 +162,12 @@ export interface WindowStats extends FlowStats {
   /** Fraction of the downstream's worker time spent serving (abandoned calls included). */
   busy: number;
   /** Requests in the downstream's own queue: time-weighted mean, and maximum. */
-  queueLength: { mean: number; max: number };
+  queueLength: {
+    /** Time-weighted mean. */
+    mean: number;
+    /** Maximum. */
+    max: number;
+  };
   /** The same counts for each class, when values have classes. */
   classes?: Record<string, FlowStats>;
 }
@@ -171,6 +191,7 @@ export interface SimulationReport {
   summary: WindowStats;
   /** One entry per `sampleEvery` ms window, in time order, up to the end of the run. */
   series: WindowStats[];
+  /** How the run ended: completed, errored or still draining at `drainTimeout`. */
   outcome: RunOutcome;
 }
 
