@@ -227,6 +227,9 @@ describe('recordMarbles', () => {
       maxFrames: 1_000_000,
     });
     expect(show(laneOf(d, 'output'))).toBe('a@0 b@60000 c@120000 |@120000');
+    const svg = renderMarbleSvg(d);
+    expect(Number(/width="(\d+)"/.exec(svg)?.[1])).toBeLessThan(2600); // bounded, however long the run
+    expect(svg).toContain('>100000</text>');
   });
 
   it('the same run gives the same record (deterministic) and the TestScheduler is left as found', () => {

@@ -226,7 +226,8 @@ function frameWidthFor(diagram: MarbleDiagram): number {
   consider([...diagram.drops].sort((a, b) => a.frame - b.frame));
   const needed = Number.isFinite(minGap) && minGap > 0 ? (widest + 6) / minGap : 0;
   const comfortable = Math.min(30, 600 / Math.max(diagram.frames, 1));
-  return Math.max(needed, comfortable, 4);
+  // A long run with events close together cannot have both: past 2400 pixels, marbles may overlap.
+  return Math.min(Math.max(needed, comfortable), 2400 / Math.max(diagram.frames, 1));
 }
 
 /** Rows for the reason labels of the drops: a label goes in the first row where it fits. */
@@ -378,11 +379,11 @@ function simplify(points: MarbleTrack['points']): MarbleTrack['points'] {
   return out;
 }
 
+/** Frames between two ticks of the axis: 1, 2, 5, 10, 20, 50, ... at least 30 pixels apart. */
 function tickStep(px: number): number {
-  for (const step of [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000]) {
-    if (step * px >= 30) return step;
+  for (let step = 1; ; step *= 10) {
+    for (const m of [1, 2, 5]) if (step * m * px >= 30) return step * m;
   }
-  return 10_000;
 }
 
 /**
