@@ -32,7 +32,12 @@ export interface MarbleContext<V = string> {
    * when `onDrop` was not used.
    */
   readonly meter: FlowMeter;
-  /** The virtual-time scheduler of the run (1 frame = 1 ms); operators may also use their default. */
+  /**
+   * The virtual-time scheduler of the run (1 frame = 1 ms). Operators may also use their default
+   * (`asyncScheduler` is virtual during the run), but passing this one as their `scheduler` avoids a
+   * quirk of `TestScheduler`'s run mode: a timer of the default scheduler cancelled in the very frame
+   * it falls due can make it throw "Expected a due immediate or interval".
+   */
   readonly scheduler: TestScheduler;
   /** `TestScheduler`'s `cold`: inner Observables for `project` (`cold('----(x|)', { x: v })`). */
   readonly cold: RunHelpers['cold'];
