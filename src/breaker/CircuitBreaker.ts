@@ -158,11 +158,10 @@ export interface ProtectOptions<T, R = never> {
 const NAME = 'CircuitBreaker';
 const PROTECT = 'protect';
 
-/** One call let through: what the breaker needs to count its outcome. */
 /**
  * One call through the breaker, from its permit to its outcome: the breaker's epoch when it started
  * (an outcome after a change of state is not counted), its start time (read only for the slow-call
- * rule), and its timeout. One object per call; it is the run's finalizer too (see `RunWatch`).
+ * rule), and its timeout. One object per call.
  */
 class BreakerCall implements RunWatch {
   /** The timeout error made for this call, if it timed out (a failure whatever isFailure says). */
@@ -202,11 +201,6 @@ class BreakerCall implements RunWatch {
     }
     this.settle(this, outcome, error);
   }
-
-  /** The run's subscriber was finalized: a cancellation, unless the inner ended by itself. */
-  unsubscribe(): void {
-    if (!this.run?.settled) this.end('cancelled');
-  }
 }
 
 function timeOut(this: SchedulerAction<BreakerCall>, call: BreakerCall | undefined): void {
@@ -232,6 +226,10 @@ class GuardedCall<T> implements SubscriberHandlers<T> {
   complete(): void {
     this.call.end('completed');
     this.subscriber.complete();
+  }
+
+  cancelled(): void {
+    this.call.end('cancelled');
   }
 }
 
@@ -619,7 +617,6 @@ export class CircuitBreaker {
         }
         const inner = new OperatorSubscriber<T>(subscriber, new GuardedCall(subscriber, permit));
         permit.attach(inner);
-        inner.add(permit);
         source.subscribe(inner);
       });
   }

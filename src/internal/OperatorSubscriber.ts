@@ -4,6 +4,8 @@ export interface SubscriberHandlers<T> {
   next: (value: T) => void;
   error?: (err: unknown) => void;
   complete?: () => void;
+  /** Unsubscribed before what it listens to ended (called after its finalizers have run). */
+  cancelled?: () => void;
 }
 
 /**
@@ -84,7 +86,9 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
   }
 
   override unsubscribe(): void {
+    const cancelled = !this.ended && !this.closed && this.handlers.cancelled !== undefined;
     this.stopped = true;
     super.unsubscribe();
+    if (cancelled) this.handlers.cancelled?.();
   }
 }

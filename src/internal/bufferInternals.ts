@@ -4,7 +4,6 @@ import {
   type OperatorFunction,
   type SchedulerLike,
   type Subscriber,
-  type Unsubscribable,
 } from 'rxjs';
 import type { OnDrop } from '../types.js';
 import { GatedQueue, type EngineOverflow } from './GatedQueue.js';
@@ -80,17 +79,12 @@ export const BUFFER_OPTION_KEYS: readonly string[] = [
 
 /** The subscriber of one run of `project`, as a {@link RunWatch} sees it. */
 export interface WatchedRun {
-  /** True once the inner has completed or failed (its finalizers run after this is set). */
-  readonly settled: boolean;
   /** Ends the run early with an error: the inner is unsubscribed and the run fails. */
   error(error: unknown): void;
 }
 
-/**
- * What one run of `project` reports to a {@link RunPolicy}. It is added to the run's subscriber as
- * a finalizer: `unsubscribe` tells it the run ended, a cancellation unless `settled`.
- */
-export interface RunWatch extends Unsubscribable {
+/** What one run of `project` reports to a {@link RunPolicy}. */
+export interface RunWatch {
   /** The inner completed, failed (with its error), or was cancelled (unsubscribed before it ended). */
   end(outcome: 'completed' | 'failed' | 'cancelled', error?: unknown): void;
   /** The run's subscriber, before the inner is subscribed (a call timeout errors it). */
@@ -291,11 +285,13 @@ export function createBufferOperator<T, R>(
             watch?.end('completed');
             done();
           },
+          cancelled: watch
+            ? () => {
+                watch.end('cancelled');
+              }
+            : undefined,
         });
-        if (watch) {
-          watch.attach(subscriber);
-          subscriber.add(watch);
-        }
+        watch?.attach(subscriber);
         // An inner cancelled by teardown is not sampled: detaching the probe returns `running` to 0.
         inner.subscribe(subscriber);
       };
