@@ -262,7 +262,7 @@ export async function runLoad({
   onTick,
 }) {
   const sent = new Map(); // id -> sentAt (ms)
-  const answers = new Map(); // id -> { status, latency, retryAfter, outcome }
+  const answers = new Map(); // id -> { status, latency, retryAfter, retryAfterMs, outcome }
   let n = 0;
   let unattributed = 0;
   const perSlot = Math.max(1, Math.round(rate / slots));
@@ -309,6 +309,7 @@ export async function runLoad({
               outcome,
               latency: performance.now() - sentAt,
               retryAfter: headers['retry-after'] ?? headers['Retry-After'],
+              retryAfterMs: headers['x-retry-after-ms'] ?? headers['X-Retry-After-Ms'],
             });
           },
         },

@@ -140,7 +140,6 @@ export function createService(config, { redisStoreFor = () => undefined, metrics
     counts.inflight++;
     events.submit({
       event,
-      retryAfterMs: undefined,
       settle(status, outcome, { headers = {}, body = {} } = {}) {
         if (settled) return;
         settled = true;

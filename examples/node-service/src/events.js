@@ -7,37 +7,9 @@
 // The naive version (`naive: true`) is the same code with `mergeMap` in place of the library's
 // operators: no limit per client, no bounded queue, no expiry, no breaker.
 import { catchError, debounceTime, EMPTY, finalize, groupBy, mergeMap, Subject, tap } from 'rxjs';
-import {
-  bufferPriority,
-  isCallTimeoutError,
-  isCircuitOpenError,
-  memoryTokenStore,
-  tokenBucket,
-} from 'rxjs-backpressure';
+import { bufferPriority, isCallTimeoutError, isCircuitOpenError, tokenBucket } from 'rxjs-backpressure';
 
 export const PRIORITY_RANK = { critical: 3, normal: 2, bulk: 1 };
-
-/**
- * Wraps a store so that the item whose request it answers learns the store's `delay` when refused:
- * in police mode that is "the time until a retry of the same request could succeed", the exact
- * Retry-After. `tokenBucket` computes it too but does not pass it to `onDrop` (see the README,
- * "What the library lacks"), so the item is tagged by the `cost` function, which the operator calls
- * for a value synchronously right before it asks the store for it.
- */
-function retryAwareStore(store, tag) {
-  return {
-    acquire(request) {
-      const item = tag.current;
-      tag.current = undefined;
-      const note = (grant) => {
-        if (item && grant && grant.granted === false) item.retryAfterMs = grant.delay;
-        return grant;
-      };
-      const answer = store.acquire(request);
-      return answer && typeof answer.then === 'function' ? answer.then(note) : note(answer);
-    },
-  };
-}
 
 /**
  * @param {object} o
@@ -58,7 +30,6 @@ export function createEventPipeline({
   onStoreFailure,
 }) {
   const requests$ = new Subject();
-  const period = 1000 / config.rate; // ms per token
 
   /** One delivery: its outcome settles the item; cancelled before an outcome, it is still answered. */
   const deliver = (item) =>
@@ -88,39 +59,40 @@ export function createEventPipeline({
   } else {
     // Idle for the time a bucket takes to refill: its bucket is full again, so the group (and its
     // store) can go; the next event of that client starts a new one that is exactly as full.
-    const refillMs = Math.ceil(config.burst * period);
+    const refillMs = Math.ceil((config.burst * 1000) / config.rate);
     output$ = requests$.pipe(
       groupBy((item) => item.event.client, { duration: (group) => group.pipe(debounceTime(refillMs)) }),
       mergeMap((group) => {
-        const tag = { current: undefined };
-        const store = retryAwareStore(redisStoreFor(group.key) ?? memoryTokenStore(), tag);
+        // With Redis, the bucket lives there, shared by every instance; without, in this process.
+        const store = redisStoreFor(group.key);
         return group.pipe(
           tokenBucket({
             capacity: config.burst,
             tokensPerInterval: config.rate,
             interval: 1000,
             mode: 'police',
-            store,
-            cost: (item) => {
-              tag.current = item;
-              return 1;
-            },
-            onStoreError: 'local',
-            instances: config.instances,
-            onStoreFailure,
+            ...(store && {
+              store,
+              // Redis unreachable: an in-process bucket with this instance's share of the rate.
+              onStoreError: 'local',
+              instances: config.instances,
+              onStoreFailure,
+            }),
             meter: meters.rateLimit,
-            onDrop: (item) => {
-              // Exact: the store's own answer. Without one (Redis unreachable, the local fallback
-              // decided), the bound: one token at the fallback's rate.
-              const exact = item.retryAfterMs !== undefined;
-              const ms = exact ? item.retryAfterMs : period * config.instances;
+            // A refusal comes with the bucket's own figures (in process, the store's answer, or the
+            // local fallback's; only onStoreError 'closed' refuses without them): `retryAfter` is
+            // the ms until the bucket holds this event's token, when a retry would pass.
+            onDrop: (item, reason, detail) => {
+              // 'cleared': still waiting for Redis's answer when the shutdown deadline passed.
+              if (reason !== 'rejected') return item.settle(503, 'shutting-down');
+              const { retryAfter } = detail;
+              const ms = Math.ceil(retryAfter);
               item.settle(429, 'rate-limited', {
                 headers: {
-                  'retry-after': String(Math.max(1, Math.ceil(ms / 1000))),
-                  'x-retry-after-ms': String(Math.ceil(ms)),
-                  'x-retry-after-source': exact ? 'bucket' : 'fallback-bound',
+                  'retry-after': String(Math.max(1, Math.ceil(retryAfter / 1000))),
+                  'x-retry-after-ms': String(ms),
                 },
-                body: { retryAfterMs: Math.ceil(ms) },
+                body: { retryAfterMs: ms },
               });
             },
           }),
