@@ -25,9 +25,9 @@ export type OverflowStrategy =
 export type DropReason = 'overflow' | 'rejected' | 'expired' | 'shed' | 'cleared';
 
 /**
- * What a rate limit knows about a value it refused (`'rejected'` by `tokenBucket` or `leakyBucket`
- * in police mode): passed to `onDrop` as its third argument, so that a server can answer `429` with
- * a `Retry-After` computed from the bucket instead of guessed.
+ * What a rate limit knows about a value it refused (`'rejected'` by `tokenBucket` in police mode):
+ * passed to `onDrop` as its third argument, so that a server can answer `429` with a `Retry-After`
+ * computed from the bucket instead of guessed.
  */
 export interface DropDetail {
   /** Tokens the value needed. */

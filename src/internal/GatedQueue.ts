@@ -83,7 +83,7 @@ export interface GatedQueueSettings<T> {
   /** The error sent under `overflow: 'error'`. Default: a {@link BufferOverflowError}. */
   overflowError?: (value: T, cost: number) => Error;
   /** What `onDrop` is told beside the reason when an arrival is refused (a rate limit's `DropDetail`). */
-  dropDetail?: (value: T, cost: number) => DropDetail;
+  dropDetail?: (value: T, cost: number) => DropDetail | undefined;
   /**
    * The longest a value may wait, in ms; a value still waiting after the releases of the instant
    * `arrival + ttl` is reported `'expired'`. Default `Infinity` (no clock is read, no timer made).

@@ -26,14 +26,6 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
   private stopped = false;
   private ended = false;
 
-  /**
-   * True once what it listens to has errored or completed (its own finalizers run after this is
-   * set, so a finalizer can tell an end from a cancellation).
-   */
-  get settled(): boolean {
-    return this.ended;
-  }
-
   constructor(
     private readonly destination: Subscriber<unknown>,
     private readonly handlers: SubscriberHandlers<T>,

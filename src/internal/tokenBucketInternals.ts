@@ -151,7 +151,8 @@ export function watchBucketLimits(
 
 /**
  * After `capacity` changed: waiting values whose cost is now above it can never pass, so the first
- * is rejected and the stream fails (see `GatedQueue.rejectCostAbove`).
+ * is rejected and the stream fails (see `GatedQueue.rejectCostAbove`). A constant `cost` above the
+ * new capacity fails the stream even when nothing waits: no value could ever pass (as at creation).
  */
 export function rejectCostAboveCapacity<T>(
   queue: GatedQueue<T>,
@@ -161,7 +162,9 @@ export function rejectCostAboveCapacity<T>(
 ): void {
   if (typeof cost === 'number' && cost > capacity) {
     // Every waiting value has this cost: the first is rejected, the rest cleared.
-    queue.rejectCostAbove(capacity, () => costAboveCapacity(operator, cost, capacity));
+    if (!queue.rejectCostAbove(capacity, () => costAboveCapacity(operator, cost, capacity))) {
+      queue.fail(costAboveCapacity(operator, cost, capacity));
+    }
   } else {
     queue.rejectCostAbove(capacity, (_value, c) => tooExpensive(operator, c, capacity));
   }
@@ -309,8 +312,12 @@ export function createTokenBucket<T>(settings: TokenBucketSettings<T>): MonoType
               })
             : undefined,
           dropReason: mode === 'police' ? 'rejected' : 'overflow',
-          // Police mode: the arrival was refused by the canRelease that just read the clock.
-          dropDetail: mode === 'police' ? (_value, c) => refusal(c, checkedAt) : undefined,
+          // Police mode: the arrival was refused by the canRelease that just read the clock (NaN when
+          // the clock went backwards: no detail then, the stream fails with the clock error next).
+          dropDetail:
+            mode === 'police'
+              ? (_value, c) => (Number.isNaN(checkedAt) ? undefined : refusal(c, checkedAt))
+              : undefined,
           overflowError: (value, c) => {
             // A clock that went backwards explains the refusal better than the limit does.
             const t = now();
