@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { interval, map, Observable, of, throwError } from 'rxjs';
+import { finalize, interval, map, Observable, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   BufferOverflowError,
@@ -47,6 +47,23 @@ describe('recordMarbles', () => {
     expect(d.drops).toEqual([]);
     expect(d.tracks).toEqual([]);
     expect(d.truncated).toBeUndefined();
+  });
+
+  it('when nothing is scheduled any more, what has not ended is released, and nothing it does then is drawn', () => {
+    const released: string[] = [];
+    const diagram = recordMarbles({
+      title: 'bufferFixed(1, never-ending job)',
+      inputs: { source: '-a-b|' },
+      run: ({ source, onDrop, cold }) =>
+        source.pipe(
+          bufferFixed(1, () => cold('-'), { onDrop }),
+          finalize(() => released.push('output')),
+        ),
+    });
+    expect(released).toEqual(['output']);
+    // b waited when the run ended: released with the rest, not drawn as a drop.
+    expect(diagram.drops).toEqual([]);
+    expect(diagram.truncated).toBeFalsy();
   });
 
   it('an empty source: completion only', () => {

@@ -346,7 +346,8 @@ function record<V>(o: Checked<V>): MarbleDiagram {
   const dropsFromCallback: MarbleDrop[] = [];
   const dropsFromMeter: MarbleDrop[] = [];
   const points = o.tracks.map(() => [] as { frame: number; value: number }[]);
-  const state = { truncated: false, meterUsed: false };
+  /** `ended`: the run is over; the teardown that follows is not part of the diagram. */
+  const state = { truncated: false, meterUsed: false, ended: false };
 
   scheduler.run((helpers) => {
     // Parsed here: outside run(), TestScheduler counts 10 frames per character.
@@ -359,6 +360,7 @@ function record<V>(o: Checked<V>): MarbleDiagram {
     const subscriptions: Subscription[] = [];
     subscriptions.push(
       meter.drops$.subscribe(({ value, reason, time }) => {
+        if (state.ended) return;
         dropsFromMeter.push({ frame: time, label: o.label(value), reason, value });
       }),
     );
@@ -370,6 +372,7 @@ function record<V>(o: Checked<V>): MarbleDiagram {
       inputs,
       source: inputs.source ?? helpers.cold<V>('-'),
       onDrop: (value: unknown, reason: DropReason) => {
+        if (state.ended) return;
         dropsFromCallback.push({ frame: scheduler.now(), label: o.label(value), reason, value });
       },
       meter,
@@ -380,6 +383,7 @@ function record<V>(o: Checked<V>): MarbleDiagram {
         if (typeof lane !== 'string' || lane === '') {
           throw new TypeError(`${NAME}: mark's lane must be a non-empty string, got ${check.describe(lane)}`);
         }
+        if (state.ended) return;
         let events = markLanes.get(lane);
         if (events === undefined) markLanes.set(lane, (events = []));
         events.push({ kind: 'next', frame: scheduler.now(), label: o.label(value), value });
@@ -459,6 +463,10 @@ function record<V>(o: Checked<V>): MarbleDiagram {
       const due = (scheduler.actions[0] as { delay: number } | undefined)?.delay ?? frame + 1;
       frame = o.tracks.length === 0 ? Math.max(frame + 1, Math.min(due, o.maxFrames)) : frame + 1;
     }
+    // Nothing is scheduled any more: what has not ended (an output that never completes, an
+    // iterator still open, the meter) is released now, and nothing it does then is drawn.
+    state.ended = true;
+    for (const s of subscriptions) s.unsubscribe();
     // run() flushes once more when this callback returns: nothing beyond the last frame may run.
   });
 
