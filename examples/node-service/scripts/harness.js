@@ -1,10 +1,19 @@
-// What the load test and the tests share: free ports, child processes in their own process groups
-// (stopped with the whole group, also when something fails), a Redis server, and an autocannon load
-// that tracks every event by id.
+// What the load test and the tests share: child processes in their own process groups (stopped
+// with the whole group, also when something fails, and also when the runner itself dies), a Redis
+// server, and an autocannon load that tracks every event by id.
+//
+// Orphans: every child runs detached, in a process group of its own, so that stopping it stops its
+// workers too; but then nothing stops it when the runner is killed. Two guards, one on each side:
+// - here, on SIGINT, SIGTERM and 'exit' of the runner, every running child's group is killed
+//   synchronously (SIGKILL: a handler can wait for nothing), then the signal is raised again;
+// - in the children, for when the runner dies without running a handler (SIGKILL): each has an IPC
+//   channel to the runner, which closes when the runner dies, whatever killed it. The service and
+//   the downstream shut down on its 'disconnect'; redis-server, which cannot watch its parent, runs
+//   under scripts/orphan-guard.js, which stops it then.
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,9 +21,14 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export const EXAMPLE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.js', import.meta.url));
 const HOST = '127.0.0.1';
 
-/** A port free on 127.0.0.1 now (the OS picks it; it is released before use). */
+/**
+ * A port free on 127.0.0.1 now (the OS picks it; it is released before use, so another process may
+ * take it first). Only for redis-server, which cannot be told to pick one (`--port 0` turns TCP
+ * off): startRedis() tries again when the port was taken.
+ */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -28,13 +42,52 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Children started here and not yet exited. */
 const running = new Set();
+/** Temporary folders of Redis servers not yet stopped. */
+const tempDirs = new Set();
+
+/** Kills `proc`'s whole process group now (the child leads it: it was started detached). */
+function killGroupSync(proc, signal = 'SIGKILL') {
+  try {
+    process.kill(-proc.child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** The runner is going away: no child may outlive it. Synchronous, as an 'exit' handler must be. */
+function killAllSync() {
+  for (const proc of running) killGroupSync(proc);
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+function onRunnerSignal(signal) {
+  killAllSync();
+  process.removeListener('SIGINT', onRunnerSignal);
+  process.removeListener('SIGTERM', onRunnerSignal);
+  // Raise it again: with no other listener left, the default action ends the runner by this
+  // signal (exit status 130 or 143, as without this handler). Another listener decides for itself.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+let runnerHooked = false;
+function hookRunner() {
+  if (runnerHooked) return;
+  runnerHooked = true;
+  process.on('exit', killAllSync);
+  process.on('SIGINT', onRunnerSignal);
+  process.on('SIGTERM', onRunnerSignal);
+}
 
 /**
  * Starts `command args` in a process group of its own, with an IPC channel when `ipc` (for a Node
- * script: the service's memory samples). Collects its stdout JSON lines in `records`.
+ * script: the service's memory samples, and the channel whose end tells the child that the runner
+ * died). Collects its stdout JSON lines in `records`. Killed with its group if the runner exits or
+ * gets SIGINT or SIGTERM before stopping it.
  */
 export function startProcess(command, args, { ipc = false, env = {}, name = command } = {}) {
+  hookRunner();
   const child = spawn(command, args, {
     cwd: EXAMPLE_DIR,
     detached: true, // its own process group: stop() signals the group, workers included
@@ -100,13 +153,7 @@ export async function waitForRecord(proc, predicate, timeout = 20_000) {
 /** Sends `signal` to the process group, waits up to `timeout` ms, then kills the group. */
 export async function stopProcess(proc, { signal = 'SIGTERM', timeout = 15_000 } = {}) {
   if (proc.exitInfo) return proc.exitInfo;
-  const kill = (sig) => {
-    try {
-      process.kill(-proc.child.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
+  const kill = (sig) => killGroupSync(proc, sig);
   kill(signal);
   let timer;
   const result = await Promise.race([
@@ -129,33 +176,30 @@ export async function stopAll() {
   await Promise.all([...running].map((proc) => stopProcess(proc, { timeout: 5_000 })));
 }
 
-/** The downstream on a free port: capacity `concurrency * 1000 / latency` per second. */
+/**
+ * The downstream on a port of its own choosing (`--port 0`; the port is read from its `listening`
+ * line): capacity `concurrency * 1000 / latency` per second. Its IPC channel ends it if the runner
+ * dies.
+ */
 export async function startDownstream({ concurrency = 10, latency = 100 } = {}) {
-  const port = await freePort();
   const proc = startProcess(
     process.execPath,
-    [
-      'src/downstream.js',
-      '--port',
-      String(port),
-      '--concurrency',
-      String(concurrency),
-      '--latency',
-      String(latency),
-    ],
-    { name: 'downstream' },
+    ['src/downstream.js', '--port', '0', '--concurrency', String(concurrency), '--latency', String(latency)],
+    { ipc: true, name: 'downstream' },
   );
-  await waitForRecord(proc, (r) => r.event === 'listening');
+  const { port } = await waitForRecord(proc, (r) => r.event === 'listening');
   return { proc, url: `http://${HOST}:${port}`, port };
 }
 
-/** The service on a free port, with an IPC channel for its memory samples. */
+/**
+ * The service on a port of its own choosing (`--port 0`; the port is read from its `listening`
+ * line), with an IPC channel for its memory samples (which also ends it if the runner dies).
+ */
 export async function startService({ downstream, instances = 1, redis, naive = false, extraArgs = [] }) {
-  const port = await freePort();
   const args = [
     'src/service.js',
     '--port',
-    String(port),
+    '0',
     '--downstream',
     downstream,
     '--instances',
@@ -167,65 +211,107 @@ export async function startService({ downstream, instances = 1, redis, naive = f
     ipc: true,
     name: naive ? 'naive' : 'service',
   });
-  await waitForRecord(proc, (r) => r.event === 'listening');
+  const { port } = await waitForRecord(proc, (r) => r.event === 'listening');
   return { proc, url: `http://${HOST}:${port}`, port };
 }
 
-/**
- * Debian's redis-server on a free port of 127.0.0.1, without persistence, in a temporary folder.
- * Throws when there is no redis-server (tests decide whether that is a skip or a failure).
- */
-export async function startRedis() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'node-service-redis-'));
-  const bin = process.env.REDIS_SERVER ?? 'redis-server';
-  const proc = startProcess(
-    bin,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      HOST,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--loglevel',
-      'warning',
-    ],
-    { name: 'redis-server' },
-  );
-  const start = Date.now();
-  for (;;) {
-    if (proc.exitInfo)
-      throw new Error(`redis-server exited: ${JSON.stringify(proc.exitInfo)} ${proc.stderr}`);
-    const ok = await new Promise((resolve) => {
-      import('node:net').then(({ connect }) => {
-        const socket = connect(port, HOST);
-        socket.once('connect', () => {
-          socket.write('PING\r\n');
-          socket.once('data', (d) => {
-            socket.destroy();
-            resolve(String(d).startsWith('+PONG'));
-          });
-        });
-        socket.once('error', () => resolve(false));
+/** Whether a Redis server answers PING on 127.0.0.1:`port`. */
+function redisAnswers(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, HOST);
+    socket.setTimeout(1_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.write('PING\r\n');
+      socket.once('data', (d) => {
+        socket.destroy();
+        resolve(String(d).startsWith('+PONG'));
       });
     });
-    if (ok) break;
-    if (Date.now() - start > 10_000) throw new Error('redis-server did not answer PING within 10 s');
-    await sleep(50);
-  }
-  return {
-    proc,
-    url: `redis://${HOST}:${port}`,
-    stop: async () => {
-      await stopProcess(proc);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Debian's redis-server on a free port of 127.0.0.1, without persistence, in a temporary folder
+ * (removed by `stop()`, or here if it does not start). It runs under scripts/orphan-guard.js, in
+ * the guard's process group, so that it stops when the runner dies. redis-server cannot pick a
+ * port itself, so the port is found free beforehand; if another process takes it in between, the
+ * server exits ("Address already in use") and is started again on another port (3 tries).
+ * Throws when there is no redis-server (tests decide whether that is a skip or a failure).
+ */
+export async function startRedis({ tries = 3 } = {}) {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'node-service-redis-')));
+  tempDirs.add(dir);
+  const remove = () => {
+    tempDirs.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
   };
+  const bin = process.env.REDIS_SERVER ?? 'redis-server';
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const proc = startProcess(
+        process.execPath,
+        [
+          ORPHAN_GUARD,
+          bin,
+          '--port',
+          String(port),
+          '--bind',
+          HOST,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+          '--loglevel',
+          'warning',
+        ],
+        { ipc: true, name: 'redis-server' },
+      );
+      const start = Date.now();
+      let failure;
+      for (;;) {
+        // Checked before each PING: a server that failed to bind is not the one that answers.
+        if (proc.exitInfo) {
+          const output = proc.records.map((r) => r.line ?? JSON.stringify(r)).join('\n');
+          failure = {
+            portTaken: /address already in use/i.test(output + proc.stderr),
+            message: `redis-server exited: ${JSON.stringify(proc.exitInfo)}\n${output}\n${proc.stderr}`,
+          };
+          break;
+        }
+        if (await redisAnswers(port)) {
+          if (!proc.exitInfo) break;
+          continue;
+        }
+        if (Date.now() - start > 10_000) {
+          await stopProcess(proc);
+          throw new Error('redis-server did not answer PING within 10 s');
+        }
+        await sleep(50);
+      }
+      if (!failure) {
+        return {
+          proc,
+          url: `redis://${HOST}:${port}`,
+          dir,
+          stop: async () => {
+            await stopProcess(proc);
+            remove();
+          },
+        };
+      }
+      if (!failure.portTaken || attempt >= tries) throw new Error(failure.message);
+    }
+  } catch (err) {
+    remove();
+    throw err;
+  }
 }
 
 /** The event mix: `clients` clients in turn; 20% critical, 50% normal, 30% bulk. */

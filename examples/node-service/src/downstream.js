@@ -8,7 +8,8 @@
 //   GET  /delivered      -> { count, ids }: every event id delivered so far
 //
 // Run: node src/downstream.js --port 0 [--concurrency 10] [--latency 100]
-// It prints one JSON line, {"event":"listening","port":N}, once it listens on 127.0.0.1.
+// It prints one JSON line, {"event":"listening","port":N}, once it listens on 127.0.0.1. SIGTERM
+// stops it, and so does the end of the IPC channel to its parent when it was started with one.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -89,7 +90,14 @@ server.keepAliveTimeout = 30_000;
 server.listen(Number(args.port), args.host, () => {
   console.log(JSON.stringify({ event: 'listening', port: server.address().port }));
 });
-process.on('SIGTERM', () => {
+const shutdown = () => {
   server.close(() => process.exit(0));
   server.closeAllConnections();
-});
+};
+process.on('SIGTERM', shutdown);
+// Started with an IPC channel (by scripts/harness.js), it exits when that channel closes: its parent
+// has gone, perhaps killed without a chance to stop it.
+if (typeof process.send === 'function') {
+  process.once('disconnect', shutdown);
+  if (!process.connected) shutdown();
+}

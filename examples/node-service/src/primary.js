@@ -1,7 +1,8 @@
 // With --instances N: the primary forks N workers (node:cluster: they share one listening port and
 // the kernel's connections are handed out round-robin), reports once all listen, merges their
 // metrics for GET /metrics, forwards their memory samples to a parent with an IPC channel, restarts
-// a worker that dies unexpectedly, and on SIGTERM shuts every worker down gracefully before exiting.
+// a worker that dies unexpectedly, and on SIGTERM shuts every worker down gracefully before exiting
+// (`runPrimary` returns that shutdown, for service.js to call when its own parent goes away).
 import cluster from 'node:cluster';
 import { mergePrometheusTexts } from './metrics.js';
 
@@ -76,4 +77,5 @@ export function runPrimary({ instances, log, exitAfterLog }) {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  return stop;
 }

@@ -58,12 +58,29 @@ if (instances > 1 && !args.redis) {
   process.exit(2);
 }
 
+// A parent that started this process with an IPC channel (the tests, the load test) may die without
+// stopping it (killed by SIGKILL, or a CI timeout): the channel then closes, and the service shuts
+// down as on SIGTERM (bounded by --shutdown-timeout; exit 1 if even that hangs). Its stdout and
+// stderr may have gone with the parent: writes to them must not fail the shutdown. Workers of a
+// cluster need nothing of the kind: node:cluster ends a worker whose primary went away.
+let stop; // set once the service runs
+const watchParent = cluster.isPrimary && typeof process.send === 'function';
+const parentGone = () => {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  if (!stop) process.exit(1); // still starting: nothing to drain
+  log({ event: 'parent-gone' });
+  setTimeout(() => process.exit(1), config.shutdownTimeout + 5_000).unref();
+  stop();
+};
+if (watchParent) process.once('disconnect', parentGone);
+
 if (instances > 1 && cluster.isPrimary) {
   const { runPrimary } = await import('./primary.js');
-  runPrimary({ instances, log, exitAfterLog });
+  stop = runPrimary({ instances, log, exitAfterLog });
 } else {
-  await runInstance();
+  stop = await runInstance();
 }
+if (watchParent && !process.connected) parentGone();
 
 async function runInstance() {
   const { createService } = await import('./app.js');
@@ -125,6 +142,7 @@ async function runInstance() {
   process.on('message', (message) => {
     if (message?.type === 'shutdown') stop();
   });
+  return stop;
 }
 
 let nextRequestId = 0;
