@@ -2,14 +2,16 @@
  * The equivalences and migrations of docs/choosing.md, run. Each `###` section of the page's
  * "Coming from RxJS" and "Coming from other libraries" parts is a `describe` here, with the same
  * title (the first test checks that). The RxJS sections' diagrams are read from the page itself and
- * run against the built-in and against ours, side by side, under `TestScheduler.run`; Bottleneck and
- * `limiter` run for real next to ours (their timers under jest's fake timers, ours in virtual time);
- * p-queue's and core.async's documented rules are checked against our configuration.
+ * run against the built-in and against ours, side by side, under `TestScheduler.run`; Bottleneck,
+ * p-queue (6.6.2, its last CommonJS release) and `limiter` run for real next to ours (their timers
+ * under jest's fake timers, ours in virtual time). core.async is Clojure and cannot run here: its
+ * documented buffer rules are asserted of our operators.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import Bottleneck from 'bottleneck';
 import { RateLimiter, TokenBucket } from 'limiter';
+import PQueue from 'p-queue';
 import {
   auditTime,
   concatMap,
@@ -41,7 +43,26 @@ import {
 import { recordDrops as recordDropsOf } from 'rxjs-backpressure/testing';
 import { recordDrops, testScheduler } from '../helpers/marbles';
 
-const page = readFileSync(join(resolve(__dirname, '../..'), 'docs', 'choosing.md'), 'utf8');
+const docs = join(resolve(__dirname, '../..'), 'docs');
+const page = readFileSync(join(docs, 'choosing.md'), 'utf8');
+
+/** The "By problem" table: each row's cells, the header and the delimiter row left out. */
+function problemRows(): { problem: string; use: string; diagram: string }[] {
+  const start = page.indexOf('\n## By problem\n');
+  const end = page.indexOf('\n## ', start + 1);
+  return page
+    .slice(start, end)
+    .split('\n')
+    .filter((row) => row.startsWith('|'))
+    .slice(2)
+    .map((row) => {
+      const [problem, use, diagram] = row
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim());
+      return { problem: problem!, use: use!, diagram: diagram! };
+    });
+}
 
 /** The `###` headings of a `##` part of the page, in order. */
 function sectionsOf(part: string): string[] {
@@ -173,6 +194,46 @@ describe('docs/choosing.md', () => {
     ]) {
       expect(page).toContain(`diagrams/${name}.svg`);
     }
+  });
+
+  it("links, in each row of the table, a diagram that exists and shows that row's operator and option", () => {
+    const rows = problemRows();
+    expect(rows.length).toBeGreaterThan(15);
+    const withoutDiagram: string[] = [];
+    for (const { problem, use, diagram } of rows) {
+      const path = /\]\(([^)]+\.svg)\)/.exec(diagram)?.[1];
+      if (path === undefined) {
+        withoutDiagram.push(problem);
+        continue;
+      }
+      expect({ problem, exists: existsSync(join(docs, path)) }).toEqual({ problem, exists: true });
+      const name = basename(path, '.svg');
+      if (path.startsWith('loadtest/')) {
+        // The load test's adaptive-limit chart: adaptiveConcurrency's limit against the workers.
+        expect({ problem, name, use }).toEqual({
+          problem,
+          name: expect.stringMatching(/^adaptive-limit-/),
+          use: expect.stringContaining('adaptiveConcurrency'),
+        });
+        continue;
+      }
+      const [operator, ...variant] = name.split('-');
+      // The operator is named in the row, unless the row applies to any buffer (`ttl`).
+      if (!use.startsWith('any buffer')) {
+        expect({ problem, use }).toEqual({ problem, use: expect.stringContaining(operator!) });
+      }
+      // A variant diagram (`-ttl`, `-police`) only where the row uses that option, and the other way
+      // round: a row that uses `ttl` or `mode: 'police'` links the diagram drawn with it.
+      for (const option of variant) {
+        expect({ problem, use }).toEqual({ problem, use: expect.stringContaining(option) });
+      }
+      if (use.includes('`ttl`'))
+        expect({ problem, name }).toEqual({ problem, name: expect.stringMatching(/-ttl$/) });
+      if (use.includes("'police'"))
+        expect({ problem, name }).toEqual({ problem, name: expect.stringMatching(/-police$/) });
+    }
+    // No diagram shows a capacity that adapts; the row links the load test instead.
+    expect(withoutDiagram).toEqual(['a queue that holds only what can start within 100 ms']);
   });
 });
 
@@ -556,48 +617,116 @@ describe('Bottleneck', () => {
 });
 
 describe('p-queue', () => {
-  it('concurrency: n is bufferFixed(Infinity, p, { concurrency: n }): at most n at once, the next when one ends', () => {
-    const ours = runOurs(burst('abcde'), 10, (job) => bufferFixed(Infinity, job, { concurrency: 2 }));
-    expect(ours.started).toEqual([
-      ['a', 0],
-      ['b', 0],
-      ['c', 10],
-      ['d', 10],
-      ['e', 20],
-    ]);
-  });
+  type PQueueOptions = NonNullable<ConstructorParameters<typeof PQueue>[0]>;
+
+  /**
+   * p-queue itself (6.6.2, its last CommonJS release) on jest's fake clock: `arrivals` added at their
+   * times, the work `jobMs` long. Not at 0: p-queue 6 takes its first window to end at time 0, so on
+   * a clock reading 0 it resets its count just after the first starts (a burst would start 3 at 0).
+   */
+  async function runPQueue(options: PQueueOptions, arrivals: Arrival[], jobMs: number): Promise<Run> {
+    const start = 1_000_000;
+    jest.useFakeTimers({ now: start });
+    try {
+      const run: Run = { started: [], dropped: [] };
+      const queue = new PQueue(options);
+      const job = (a: Arrival) => () =>
+        new Promise<string>((done) => {
+          run.started.push([a.value, Date.now() - start]);
+          setTimeout(() => done(a.value), jobMs);
+        });
+      for (const a of arrivals) {
+        await jest.advanceTimersByTimeAsync(a.at - (Date.now() - start));
+        void queue.add(job(a));
+      }
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(queue.size + queue.pending).toBe(0);
+      return run;
+    } finally {
+      jest.useRealTimers();
+    }
+  }
 
   /** The most starts in any window [x, x + ms). */
   const busiest = (run: Run, ms: number) =>
     Math.max(...run.started.map(([, t]) => run.started.filter(([, u]) => u >= t && u < t + ms).length));
 
-  it('intervalCap: n per interval t: tokenBucket for the same bursts and rate, leakyBucket for n in any window', () => {
-    // p-queue counts starts per fixed window: a, b at 0, then c, d when the next window opens at 1000.
-    const bucket = runOurs(
-      burst('abcd'),
-      10,
-      (job) => (source) =>
-        source.pipe(tokenBucket({ capacity: 2, tokensPerInterval: 2, interval: 1000 }), mergeMap(job)),
-    );
-    expect(bucket.started).toEqual([
+  /** `intervalCap: 2, interval: 1000` in front of the work, as a token bucket and as a leaky bucket. */
+  const bucket =
+    (job: (a: Arrival) => Observable<string>): OperatorFunction<Arrival, string> =>
+    (source) =>
+      source.pipe(tokenBucket({ capacity: 2, tokensPerInterval: 2, interval: 1000 }), mergeMap(job));
+  const leaky =
+    (job: (a: Arrival) => Observable<string>): OperatorFunction<Arrival, string> =>
+    (source) =>
+      source.pipe(leakyBucket({ interval: 500 }), mergeMap(job));
+
+  it('concurrency: n is bufferFixed(Infinity, p, { concurrency: n }): at most n at once, the next when one ends', async () => {
+    const arrivals = burst('abcde');
+    const ours = runOurs(arrivals, 10, (job) => bufferFixed(Infinity, job, { concurrency: 2 }));
+    const theirs = await runPQueue({ concurrency: 2 }, arrivals, 10);
+    const expected = [
+      ['a', 0],
+      ['b', 0],
+      ['c', 10],
+      ['d', 10],
+      ['e', 20],
+    ];
+    expect(theirs.started).toEqual(expected);
+    expect(ours.started).toEqual(expected);
+  });
+
+  it('intervalCap: n, interval: t: p-queue counts per fixed window; tokenBucket has the same burst and rate, leakyBucket caps any window', async () => {
+    const arrivals = burst('abcd');
+    const theirs = await runPQueue({ intervalCap: 2, interval: 1000 }, arrivals, 10);
+    expect(theirs.started).toEqual([
+      ['a', 0],
+      ['b', 0],
+      ['c', 1000],
+      ['d', 1000],
+    ]);
+    expect(busiest(theirs, 1000)).toBe(2);
+    const tokens = runOurs(arrivals, 10, bucket);
+    expect(tokens.started).toEqual([
       ['a', 0],
       ['b', 0],
       ['c', 500],
       ['d', 1000],
     ]);
-    expect(busiest(bucket, 1000)).toBe(3);
-    const leaky = runOurs(
-      burst('abcd'),
-      10,
-      (job) => (source) => source.pipe(leakyBucket({ interval: 500 }), mergeMap(job)),
-    );
-    expect(leaky.started).toEqual([
+    expect(busiest(tokens, 1000)).toBe(3);
+    const spaced = runOurs(arrivals, 10, leaky);
+    expect(spaced.started).toEqual([
       ['a', 0],
       ['b', 500],
       ['c', 1000],
       ['d', 1500],
     ]);
-    expect(busiest(leaky, 1000)).toBe(2);
+    expect(busiest(spaced, 1000)).toBe(2);
+  });
+
+  it("across a window's end p-queue starts more than intervalCap within one interval; leakyBucket does not", async () => {
+    const arrivals: Arrival[] = [
+      { value: 'a', at: 0 },
+      { value: 'b', at: 999 },
+      { value: 'c', at: 999 },
+      { value: 'd', at: 1000 },
+    ];
+    const theirs = await runPQueue({ intervalCap: 2, interval: 1000 }, arrivals, 10);
+    expect(theirs.started).toEqual([
+      ['a', 0],
+      ['b', 999],
+      ['c', 1000],
+      ['d', 1000],
+    ]);
+    expect(busiest(theirs, 1000)).toBe(3);
+    const spaced = runOurs(arrivals, 10, leaky);
+    expect(spaced.started).toEqual([
+      ['a', 0],
+      ['b', 999],
+      ['c', 1499],
+      ['d', 1999],
+    ]);
+    expect(busiest(spaced, 1000)).toBe(2);
   });
 });
 
