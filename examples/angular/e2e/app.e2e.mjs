@@ -1,13 +1,13 @@
 // End to end, in a real browser: the production build (`ng build`) served on 127.0.0.1 and driven by
-// playwright-core in Debian's Chromium (/usr/bin/chromium, or CHROMIUM_PATH). Screenshots of every page
-// go to e2e/screenshots/ for reviewers. The server and the browser are stopped in `after`, also when a
-// test fails.
+// playwright-core in Debian's Chromium (/usr/bin/chromium, or CHROMIUM_PATH). After every test, passed
+// or failed, a screenshot named after it goes to e2e/screenshots/ for reviewers (emptied at the start of
+// a run). The server and the browser are stopped in `after`, also when a test fails.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
@@ -27,6 +27,7 @@ describe('the example app in Chromium', () => {
   before(async () => {
     assert.ok(existsSync(join(app, 'index.html')), `no build in ${app}: run \`npm run build\` first`);
     assert.ok(existsSync(executablePath), `no browser at ${executablePath}: apt-get install -y chromium`);
+    await rm(shots, { recursive: true, force: true }); // no screenshot left from an earlier run
     await mkdir(shots, { recursive: true });
     server = await serve(app);
     profile = await mkdtemp(join(tmpdir(), 'angular-e2e-profile-'));
@@ -51,6 +52,15 @@ describe('the example app in Chromium', () => {
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(new Error(msg.text()));
     });
+  });
+
+  // In afterEach rather than at the end of each test, so that a failed test leaves its screenshot too.
+  afterEach(async (t) => {
+    if (!page || page.isClosed()) return;
+    const file = join(shots, `${screenshotName(t.name)}.png`);
+    await page
+      .screenshot({ path: file, fullPage: true, timeout: 5_000 })
+      .catch((err) => t.diagnostic(`no screenshot ${file}: ${err.message}`));
   });
 
   after(async () => {
@@ -80,7 +90,6 @@ describe('the example app in Chromium', () => {
     assert.equal(sent + replaced, 6, counts ?? ''); // every query either sent or reported replaced
     const requests = await page.getByTestId('requests').locator('li').allTextContents();
     assert.match(requests.at(-1) ?? '', /^\s*buffer\s+done/);
-    await page.screenshot({ path: join(shots, 'search.png'), fullPage: true });
   });
 
   it('the upload queue shows an error when it is full, and every file stays listed', async () => {
@@ -105,24 +114,65 @@ describe('the example app in Chromium', () => {
     await page.locator('[data-testid=uploads] tr[data-state=done]').first().waitFor();
     assert.equal(await page.getByRole('alert').count(), 0);
     assert.equal(await rows.nth(8).getAttribute('data-state'), 'refused'); // kept for the next retry
-    await page.screenshot({ path: join(shots, 'uploads.png'), fullPage: true });
   });
 
-  it('the rate-limited API shows its live token count', async () => {
+  it('the rate-limited API sends a burst of 5 at once, then 1 call per second', async () => {
     await page.goto(`${server.url}/rate-limit`);
     const tokens = page.getByTestId('tokens');
     assert.equal(await tokens.textContent(), '5');
+    // Every state of the table as drawn, in order, so that no state is missed however slow this run
+    // is (the backend answers in 150 ms: a call can be done before the test reads it).
+    await page.getByTestId('calls').evaluate((tbody) => {
+      const drawn = (window.drawnCallStates = []);
+      new MutationObserver(() => drawn.push(Array.from(tbody.rows, (tr) => tr.dataset.state))).observe(
+        tbody,
+        {
+          subtree: true,
+          childList: true,
+          attributeFilter: ['data-state'],
+        },
+      );
+    });
     await page.getByTestId('burst').click();
-    await tokens.filter({ hasText: /^0$/ }).waitFor();
-    const rows = page.getByTestId('calls').locator('tr');
-    assert.equal(await rows.count(), 10);
-    // 5 pass at once; the others wait, the 6th about a second, for its token.
-    assert.ok((await page.locator('[data-testid=calls] tr[data-state="waiting for a token"]').count()) >= 5);
-    await page.locator('[data-testid=calls] tr[data-state=done]').nth(4).waitFor();
-    await page.locator('[data-testid=calls] tr[data-state=done]').nth(5).waitFor();
-    const sixth = await rows.nth(5).locator('td').nth(2).textContent();
-    assert.ok(Number.parseInt(sixth ?? '', 10) >= 900, `6th answered after ${sixth}`);
-    await page.screenshot({ path: join(shots, 'rate-limit.png'), fullPage: true });
+    await tokens.filter({ hasText: /^0$/ }).waitFor(); // the meter, read every 100 ms
+    await page.locator('[data-testid=calls] tr:nth-child(6)[data-state=done]').waitFor();
+    const drawn = await page.evaluate(() => window.drawnCallStates);
+    // Right after the burst (first drawn with its 10 rows): the 5 that found a token in the bucket of
+    // 5 are in flight, the other 5 wait; none is refused (up to 20 may wait).
+    assert.deepEqual(
+      drawn.find((states) => states.length === 10),
+      [...Array(5).fill('in-flight'), ...Array(5).fill('waiting')],
+    );
+    // The states each call went through: the first 5 sent at once, the 6th after waiting for the
+    // next token; the others still wait.
+    const path = (i) => drawn.map((states) => states[i]).filter((s, j, all) => s && s !== all[j - 1]);
+    const paths = Array.from({ length: 10 }, (_, i) => path(i));
+    assert.deepEqual(paths.slice(0, 6), [
+      ...Array(5).fill(['in-flight', 'done']),
+      ['waiting', 'in-flight', 'done'],
+    ]);
+    assert.ok(
+      paths.slice(6).every((p) => p[0] === 'waiting'),
+      JSON.stringify(paths),
+    );
+    // The table as it is now: the 6th sent about a second after the burst, with the first new token.
+    const table = await page
+      .getByTestId('calls')
+      .locator('tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.cells, (td) => td.textContent?.trim() ?? '')));
+    const [state, sentAfter, answeredAfter] = [1, 2, 3].map((column) => table.map((row) => row[column]));
+    assert.deepEqual(state.slice(0, 6), Array(6).fill('done'));
+    assert.equal(state[9], 'waiting for a token'); // its token comes 5 s after the burst
+    const ms = (text) => Number.parseInt(text ?? '', 10);
+    assert.ok(
+      sentAfter.slice(0, 5).every((t) => ms(t) < 100),
+      `sent after: ${sentAfter.join(', ')}`,
+    );
+    assert.ok(ms(sentAfter[5]) >= 900, `6th sent after ${sentAfter[5]}`);
+    assert.ok(
+      ms(answeredAfter[5]) >= ms(sentAfter[5]),
+      `6th sent after ${sentAfter[5]}, answered after ${answeredAfter[5]}`,
+    );
   });
 
   it('the playground draws bufferSliding(1) on abcd with the docs renderer', async () => {
@@ -176,7 +226,6 @@ describe('the example app in Chromium', () => {
     });
     const reasons = await page.getByTestId('diagram').locator('svg > text').allTextContents();
     assert.equal(reasons.filter((t) => t === 'overflow').length, 2);
-    await page.screenshot({ path: join(shots, 'playground.png'), fullPage: true });
   });
 
   it('no error in the browser console', () => {
@@ -186,3 +235,11 @@ describe('the example app in Chromium', () => {
     );
   });
 });
+
+/** A file name for a test's screenshot: its name in lower case, words joined by dashes. */
+function screenshotName(test) {
+  return test
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+}

@@ -1,7 +1,9 @@
 // A client-side rate limit for an API: every request to it goes through one tokenBucket in shape mode
 // (bursts of 5, then 1 request per second; up to 20 wait, later ones are refused with a 429).
 // The HttpInterceptorFn below applies it to outgoing HttpClient requests; a FlowMeter reads the tokens.
-import { HttpErrorResponse, type HttpInterceptorFn } from '@angular/common/http';
+// A caller that wants to know when its request got its token (and is sent) sets ON_RATE_LIMIT_TOKEN
+// in the request's HttpContext.
+import { HttpContextToken, HttpErrorResponse, type HttpInterceptorFn } from '@angular/common/http';
 import { DestroyRef, Injectable, InjectionToken, inject } from '@angular/core';
 import { Observable, Subject } from 'rxjs';
 import { FlowMeter, tokenBucket, type DropReason } from 'rxjs-backpressure';
@@ -28,6 +30,17 @@ export const RATE_LIMIT = new InjectionToken<RateLimitConfig>('RATE_LIMIT', {
     queueCapacity: 20,
   }),
 });
+
+/**
+ * Set on a request's `HttpContext` to be told when the request leaves the token bucket: it got its
+ * token and is sent on, so it is in flight from then on. Called at most once, just before the request is
+ * subscribed; never for a request refused with a 429 or unsubscribed while it waits.
+ *
+ * ```ts
+ * http.get('/api/quotes', { context: new HttpContext().set(ON_RATE_LIMIT_TOKEN, () => markInFlight()) });
+ * ```
+ */
+export const ON_RATE_LIMIT_TOKEN = new HttpContextToken<(() => void) | null>(() => null);
 
 /** A request waiting for its token. */
 interface Ticket {
@@ -62,15 +75,18 @@ export class RateLimiter {
 
   /**
    * `request`, subscribed when the bucket has a token for it. A request unsubscribed while it waits
-   * is not sent (its place in the queue still takes a token when its turn comes).
+   * is not sent (its place in the queue still takes a token when its turn comes). `onToken` is called
+   * when the token is granted, just before `request` is subscribed.
    */
-  schedule<T>(request: Observable<T>, url: string): Observable<T> {
+  schedule<T>(request: Observable<T>, url: string, onToken?: (() => void) | null): Observable<T> {
     return new Observable<T>((subscriber) => {
       let cancelled = false;
       let inner: { unsubscribe(): void } | undefined;
       this.tickets.next({
         grant: () => {
-          if (!cancelled) inner = request.subscribe(subscriber);
+          if (cancelled) return;
+          onToken?.();
+          inner = request.subscribe(subscriber);
         },
         refuse: (reason) =>
           subscriber.error(
@@ -92,5 +108,7 @@ export class RateLimiter {
 /** Sends the requests to the rate-limited API through the token bucket; others pass at once. */
 export const rateLimitInterceptor: HttpInterceptorFn = (req, next) => {
   const limiter = inject(RateLimiter);
-  return req.url.startsWith(limiter.config.urlPrefix) ? limiter.schedule(next(req), req.url) : next(req);
+  return req.url.startsWith(limiter.config.urlPrefix)
+    ? limiter.schedule(next(req), req.url, req.context.get(ON_RATE_LIMIT_TOKEN))
+    : next(req);
 };
