@@ -1,5 +1,6 @@
 import { Subject, type Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
 import {
+  type AdaptiveCapacity,
   bufferBounded,
   bufferDropping,
   bufferFixed,
@@ -25,7 +26,7 @@ export interface BufferCase {
   /** The reason a full queue gives to what it discards. */
   dropReason: DropReason;
   make<T, R>(
-    capacity: number | Observable<number>,
+    capacity: number | Observable<number> | AdaptiveCapacity,
     project: (value: T, index: number) => ObservableInput<R>,
     options?: AnyBufferOptions<T, R>,
   ): OperatorFunction<T, R>;
@@ -119,7 +120,7 @@ export interface Driven {
 
 export function drive(
   buffer: BufferCase,
-  capacity: number | Observable<number>,
+  capacity: number | Observable<number> | AdaptiveCapacity,
   options: AnyBufferOptions<string, string> = {},
   scheduler = new ManualTimeScheduler(),
 ): Driven {
