@@ -259,8 +259,10 @@ export function createBufferOperator<T, R>(
             destination.next(result);
           },
           error: (err) => {
-            if (probe) probe.ended(queue.time() - startedAt, 'failed');
-            if (sampled) controller.sample(queue.time() - startedAt, inflight, true);
+            // One clock read for the meter and the adaptive limit.
+            const took = probe || sampled ? queue.time() - startedAt : 0;
+            if (probe) probe.ended(took, 'failed');
+            if (sampled) controller.sample(took, inflight, true);
             // The policy (the breaker) counts the failure first, whatever onError says.
             watch?.end('failed', err);
             if (whenFailed === 'error') {
@@ -280,8 +282,9 @@ export function createBufferOperator<T, R>(
             }
           },
           complete: () => {
-            if (probe) probe.ended(queue.time() - startedAt, 'completed');
-            if (sampled) controller.sample(queue.time() - startedAt, inflight, false);
+            const took = probe || sampled ? queue.time() - startedAt : 0;
+            if (probe) probe.ended(took, 'completed');
+            if (sampled) controller.sample(took, inflight, false);
             watch?.end('completed');
             done();
           },
