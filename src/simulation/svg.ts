@@ -3,6 +3,8 @@
  * (every number is written with a fixed number of decimals).
  */
 
+import { escapeXml } from '../internal/xml.js';
+
 /** One line of a chart: a value per x position, `null` for a gap. */
 export interface ChartLine {
   name: string;
@@ -49,10 +51,6 @@ const COLORS = [
   '#9c755f',
   '#7f7f7f',
 ];
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 const f1 = (n: number): string => (Math.round(n * 10) / 10).toFixed(1).replace(/\.0$/, '');
 

@@ -1,6 +1,7 @@
 import * as check from '../../internal/validate.js';
 import type { DropReason } from '../../types.js';
 import type { MarbleDiagram, MarbleDrop, MarbleEvent, MarbleLane, MarbleTrack } from './types.js';
+import { escapeXml } from '../../internal/xml.js';
 
 /**
  * Options of {@link renderMarbleSvg}.
@@ -77,15 +78,6 @@ const REASON_COLOR: Record<DropReason, string> = {
 function n(value: number): string {
   const rounded = Math.round(value * 10) / 10;
   return Object.is(rounded, -0) ? '0' : String(rounded);
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
 
 /** A marble's text: long labels are cut, with an ellipsis. */
