@@ -78,8 +78,8 @@ function expectTaken(queue: PriorityWaitQueue<string>, value: string, w: Waiting
 }
 
 /** Runs the operations on the queue and on the reference, comparing every answer. */
-function run(ops: readonly Op[]): void {
-  const queue = new PriorityWaitQueue<string>(true);
+function run(ops: readonly Op[], seqLimit?: number): void {
+  const queue = new PriorityWaitQueue<string>(true, seqLimit);
   const model = new Reference();
   let n = 0;
   for (const op of ops) {
@@ -172,6 +172,15 @@ describe('PriorityWaitQueue', () => {
     );
   });
 
+  it('agrees with the list when sequence numbers run out and the values waiting are numbered again', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 300 }), fc.integer({ min: 1, max: 8 }), (ops, limit) =>
+        run(ops, limit),
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('agrees with the list across growth past the first arrays and back (thousands waiting)', () => {
     const ops: Op[] = [];
     let x = 7;
@@ -181,6 +190,22 @@ describe('PriorityWaitQueue', () => {
       for (let i = 0; i < 500; i++) ops.push({ kind: 'removeRankedBelow', rank: random(50) });
       for (let i = 0; i < 500; i++) ops.push({ kind: i % 2 ? 'shift' : 'removeOldest' });
       for (let i = 0; i < 600; i++) ops.push({ kind: 'shift' });
+    }
+    run(ops);
+  });
+
+  it('agrees with the list after compacting heaps whose dead nodes outnumber the live ones', () => {
+    // Values that leave in release order are dead in the arrival order; once they outnumber the
+    // living, the next push compacts that heap, which must then still answer in arrival order.
+    const ops: Op[] = [];
+    let x = 11;
+    const random = (m: number) => ((x = (x * 1103515245 + 12345) % 2 ** 31), x % m);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 300; i++) ops.push({ kind: 'push', rank: random(1000), arrival: random(1000) });
+      for (let i = 0; i < 250; i++) ops.push({ kind: 'shift' });
+      for (let i = 0; i < 200; i++) ops.push({ kind: 'removeRankedBelow', rank: 1000 });
+      for (let i = 0; i < 300; i++) ops.push({ kind: 'push', rank: random(1000), arrival: random(1000) });
+      for (let i = 0; i < 250; i++) ops.push({ kind: 'removeOldest' });
     }
     run(ops);
   });

@@ -4,129 +4,122 @@ import type { WaitQueue } from './WaitQueue.js';
 const MIN_SLOTS = 16;
 /** Arrays above this many slots are given back when the queue empties. */
 const SHRINK_ABOVE = 1024;
+/** Tags reserve this many slot numbers (2^26): at most this many values wait at once. */
+const SLOT_SPAN = 2 ** 26;
+/** Sequence numbers stay within ±2^26, so that `sequence * SLOT_SPAN + slot` is an exact integer. */
+const SEQ_LIMIT = 2 ** 26;
 
 /**
- * A 4-ary min-heap of nodes (key `a`, then key `b`, and a slot number), the three numbers of a node
- * side by side in one typed array: a comparison reads adjacent memory, the four children of a node
- * are adjacent, and there are half the levels of a binary heap, which is what counts once the heap
- * outgrows the processor's cache.
+ * A 4-ary min-heap of nodes, each two numbers side by side in one typed array: a key `a`, and a tag
+ * that breaks ties and names the slot (`tag = sequence * SLOT_SPAN + slot`, so that ordering by tag
+ * is ordering by sequence number). A comparison reads adjacent memory, the four children of a node
+ * fill one 64-byte cache line, and there are half the levels of a binary heap: what counts once the
+ * heap outgrows the processor's cache.
  *
- * A node never leaves from the middle. `b` is the value's sequence number, and a node whose slot no
- * longer holds that number is dead: the queue discards dead nodes when they reach the top (see
- * `PriorityWaitQueue.top`) and compacts a heap whose dead nodes outnumber the live ones, so each
- * heap does O(log n) work per value and holds at most about twice the values waiting.
+ * A node never leaves from the middle: a node whose slot no longer holds its tag is dead. The queue
+ * discards dead nodes when they reach the top (see `PriorityWaitQueue.top`) and compacts a heap whose
+ * dead nodes outnumber the live ones, so each heap does O(log n) work per value and holds at most
+ * about twice the values waiting.
  */
 class LazyHeap {
   length = 0;
+  /** Node i: its key at 2i, its tag at 2i + 1. */
   nodes: Float64Array;
 
   constructor(size: number) {
-    this.nodes = new Float64Array(size * 3);
+    this.nodes = new Float64Array(size * 2);
   }
 
-  push(slot: number, a: number, b: number): void {
-    if (3 * (this.length + 1) > this.nodes.length) {
+  push(a: number, tag: number): void {
+    if (2 * (this.length + 1) > this.nodes.length) {
       const grown = new Float64Array(this.nodes.length * 2);
       grown.set(this.nodes);
       this.nodes = grown;
     }
-    this.up(this.length++, slot, a, b);
+    this.up(this.length++, a, tag);
   }
 
   /** Removes the top node. Only when `length > 0`. */
   pop(): void {
     const last = --this.length;
-    if (last === 0) return;
-    const { nodes } = this;
-    this.down(0, nodes[3 * last + 2] as number, nodes[3 * last] as number, nodes[3 * last + 1] as number);
+    if (last > 0) this.down(0, this.nodes[2 * last] as number, this.nodes[2 * last + 1] as number);
   }
 
-  /** Keeps only the nodes `live` accepts and restores heap order bottom-up, O(length). */
-  compact(live: (slot: number, b: number) => boolean): void {
+  /** Keeps only the nodes whose tag `live` accepts and restores heap order bottom-up, O(length). */
+  compact(live: (tag: number) => boolean): void {
     const { nodes } = this;
     let n = 0;
     for (let i = 0; i < this.length; i++) {
-      const slot = nodes[3 * i + 2] as number;
-      const b = nodes[3 * i + 1] as number;
-      if (!live(slot, b)) continue;
-      nodes[3 * n] = nodes[3 * i] as number;
-      nodes[3 * n + 1] = b;
-      nodes[3 * n + 2] = slot;
+      const tag = nodes[2 * i + 1] as number;
+      if (!live(tag)) continue;
+      nodes[2 * n] = nodes[2 * i] as number;
+      nodes[2 * n + 1] = tag;
       n++;
     }
     this.length = n;
-    for (let i = (n - 2) >> 2; i >= 0; i--) {
-      this.down(i, nodes[3 * i + 2] as number, nodes[3 * i] as number, nodes[3 * i + 1] as number);
-    }
+    for (let i = (n - 2) >> 2; i >= 0; i--) this.down(i, nodes[2 * i] as number, nodes[2 * i + 1] as number);
   }
 
   /** Gives back a backing array larger than `size` nodes. Only when `length` is 0. */
   shrink(size: number): void {
-    if (this.nodes.length > size * 3) this.nodes = new Float64Array(size * 3);
+    if (this.nodes.length > size * 2) this.nodes = new Float64Array(size * 2);
   }
 
-  private up(at: number, slot: number, ka: number, kb: number): void {
+  private up(at: number, ka: number, kt: number): void {
     const { nodes } = this;
     while (at > 0) {
       const parent = (at - 1) >> 2;
-      const p = 3 * parent;
-      const pa = nodes[p] as number;
-      if (ka > pa || (ka === pa && kb >= (nodes[p + 1] as number))) break;
-      const q = 3 * at;
-      nodes[q] = pa;
-      nodes[q + 1] = nodes[p + 1] as number;
-      nodes[q + 2] = nodes[p + 2] as number;
+      const pa = nodes[2 * parent] as number;
+      const pt = nodes[2 * parent + 1] as number;
+      if (ka > pa || (ka === pa && kt > pt)) break;
+      nodes[2 * at] = pa;
+      nodes[2 * at + 1] = pt;
       at = parent;
     }
-    const q = 3 * at;
-    nodes[q] = ka;
-    nodes[q + 1] = kb;
-    nodes[q + 2] = slot;
+    nodes[2 * at] = ka;
+    nodes[2 * at + 1] = kt;
   }
 
-  private down(at: number, slot: number, ka: number, kb: number): void {
+  private down(at: number, ka: number, kt: number): void {
     const { nodes, length } = this;
     for (;;) {
       const first = 4 * at + 1;
       if (first >= length) break;
+      // The smallest of up to four children.
       let child = first;
-      let ca = nodes[3 * first] as number;
+      let ca = nodes[2 * first] as number;
+      let ct = nodes[2 * first + 1] as number;
       const end = first + 4 < length ? first + 4 : length;
       for (let i = first + 1; i < end; i++) {
-        const ia = nodes[3 * i] as number;
-        if (ia < ca || (ia === ca && (nodes[3 * i + 1] as number) < (nodes[3 * child + 1] as number))) {
+        const ia = nodes[2 * i] as number;
+        if (ia < ca || (ia === ca && (nodes[2 * i + 1] as number) < ct)) {
           child = i;
           ca = ia;
+          ct = nodes[2 * i + 1] as number;
         }
       }
-      const c = 3 * child;
-      const cb = nodes[c + 1] as number;
-      if (ca > ka || (ca === ka && cb >= kb)) break;
-      const q = 3 * at;
-      nodes[q] = ca;
-      nodes[q + 1] = cb;
-      nodes[q + 2] = nodes[c + 2] as number;
+      if (ca > ka || (ca === ka && ct > kt)) break;
+      nodes[2 * at] = ca;
+      nodes[2 * at + 1] = ct;
       at = child;
     }
-    const q = 3 * at;
-    nodes[q] = ka;
-    nodes[q + 1] = kb;
-    nodes[q + 2] = slot;
+    nodes[2 * at] = ka;
+    nodes[2 * at + 1] = kt;
   }
 }
 
 /**
  * Highest rank first, earliest arrival first among equal ranks; sheds the oldest of the lowest rank.
  *
- * Each waiting value has a slot: its value, index, cost, arrival time, rank and sequence number sit
- * at that slot in parallel arrays (typed, except the values), so no object is made per value. Heaps
- * of slots give the orders, each O(log n) per value:
+ * Each waiting value has a slot: its value, index, cost, arrival time, rank and tag sit at that slot
+ * in parallel arrays (typed, except the values), so no object is made per value. Heaps of tags give
+ * the orders, each O(log n) per value:
  * - release order (highest rank, then lowest sequence number), always;
  * - shed order (lowest rank, then lowest sequence number), built the first time a full queue sheds
  *   (O(n)) and kept until the queue empties: a queue that never fills keeps one heap, not two;
  * - arrival order, for expiry, only with a `ttl`.
- * A value that leaves by one order is dead in the others at once (its slot's sequence number is
- * cleared): nothing is searched for, nothing is moved.
+ * A value that leaves by one order is dead in the others at once (its slot's tag is cleared):
+ * nothing is searched for, nothing is moved.
  */
 export class PriorityWaitQueue<T> implements WaitQueue<T> {
   private values: (T | undefined)[] = new Array<T | undefined>(MIN_SLOTS);
@@ -134,8 +127,8 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   private costs = new Float64Array(MIN_SLOTS);
   private arrivals = new Float64Array(MIN_SLOTS);
   private ranks = new Float64Array(MIN_SLOTS);
-  /** The sequence number of the value in each slot, NaN for a free slot: what tells live nodes. */
-  private seqs = new Float64Array(MIN_SLOTS).fill(NaN);
+  /** The tag of the value in each slot, NaN for a free slot: what tells live nodes from dead ones. */
+  private tags = new Float64Array(MIN_SLOTS).fill(NaN);
   /** Slots given back, as a stack: `free[0 .. freeCount)`. */
   private free = new Int32Array(MIN_SLOTS);
   private freeCount = 0;
@@ -146,23 +139,30 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   /** Values waiting. */
   private count = 0;
   private readonly releaseOrder = new LazyHeap(MIN_SLOTS);
+  /** Kept while `shedding` (from the first shed until the queue empties). */
   private readonly shedOrder = new LazyHeap(MIN_SLOTS);
-  /** Whether `shedOrder` is kept (from the first shed until the queue empties). */
   private shedding = false;
   /** Earliest arrival first (kept only with a ttl, for expiry). */
   private readonly byArrival: LazyHeap | undefined;
   private seq = 0;
   /** Sequence numbers for values put back: below every other, so they lead their rank. */
   private frontSeq = -1;
-  private readonly isLive = (slot: number, b: number): boolean => this.seqs[slot] === b;
+  private readonly isLive = (tag: number): boolean => this.tags[slotOf(tag)] === tag;
   takenIndex = 0;
   takenCost = 1;
   takenArrival = 0;
   takenRank = 0;
   takenValue: T | undefined = undefined;
 
-  /** @param timed Keep arrival order for expiry. */
-  constructor(timed: boolean) {
+  /**
+   * @param timed Keep arrival order for expiry.
+   * @param seqLimit Sequence numbers stay within ±this; when one would reach it, the values waiting
+   *   are numbered again from 0 (tests lower it to reach that case).
+   */
+  constructor(
+    timed: boolean,
+    private readonly seqLimit = SEQ_LIMIT,
+  ) {
     this.byArrival = timed ? new LazyHeap(MIN_SLOTS) : undefined;
   }
 
@@ -171,10 +171,12 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   }
 
   push(value: T, index: number, cost: number, arrival: number, rank: number): void {
+    if (this.seq >= this.seqLimit) this.renumber();
     this.add(value, index, cost, arrival, rank, this.seq++);
   }
 
   unshift(value: T, index: number, cost: number, arrival: number, rank: number): void {
+    if (this.frontSeq <= -this.seqLimit) this.renumber();
     this.add(value, index, cost, arrival, rank, this.frontSeq--);
   }
 
@@ -217,47 +219,46 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
 
   drainTo(each: (value: T) => void): void {
     // Oldest first, as the FIFO queue reports them.
-    const slots: number[] = [];
-    for (let slot = 0; slot < this.used; slot++) if (!Number.isNaN(this.seqs[slot])) slots.push(slot);
-    const { seqs } = this;
-    slots.sort((x, y) => (seqs[x] as number) - (seqs[y] as number));
+    const slots = this.waitingSlots();
     const values = slots.map((slot) => this.values[slot] as T);
     for (const slot of slots) {
       this.values[slot] = undefined;
-      this.seqs[slot] = NaN;
+      this.tags[slot] = NaN;
     }
     this.emptied();
     for (const value of values) each(value);
   }
 
-  /** The live slot at the top of `heap`, discarding dead nodes above it. */
+  /** The slot of the live node at the top of `heap`, discarding dead nodes above it. */
   private top(heap: LazyHeap): number {
     const { nodes } = heap;
     for (;;) {
-      const slot = nodes[2] as number;
-      if (this.seqs[slot] === nodes[1]) return slot;
+      const tag = nodes[1] as number;
+      const slot = slotOf(tag);
+      if (this.tags[slot] === tag) return slot;
       heap.pop();
     }
   }
 
   private add(value: T, index: number, cost: number, arrival: number, rank: number, seq: number): void {
     const slot = this.freeCount > 0 ? (this.free[--this.freeCount] as number) : this.newSlot();
+    const tag = seq * SLOT_SPAN + slot;
     this.count++;
     this.values[slot] = value;
     this.indices[slot] = index;
     this.costs[slot] = cost;
     this.arrivals[slot] = arrival;
     this.ranks[slot] = rank;
-    this.seqs[slot] = seq;
-    this.pushTo(this.releaseOrder, slot, -rank, seq);
-    if (this.shedding) this.pushTo(this.shedOrder, slot, rank, seq);
-    if (this.byArrival) this.pushTo(this.byArrival, slot, arrival, seq);
+    this.tags[slot] = tag;
+    this.pushTo(this.releaseOrder, -rank, tag);
+    if (this.shedding) this.pushTo(this.shedOrder, rank, tag);
+    if (this.byArrival) this.pushTo(this.byArrival, arrival, tag);
   }
 
   /** Pushes a node, first compacting the heap if its dead nodes outnumber the live ones. */
-  private pushTo(heap: LazyHeap, slot: number, a: number, b: number): void {
+  private pushTo(heap: LazyHeap, a: number, tag: number): void {
     if (heap.length >= 2 * this.count + 16) heap.compact(this.isLive);
-    heap.push(slot, a, b);
+    heap.push(a, tag);
   }
 
   private newSlot(): number {
@@ -265,12 +266,42 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     return this.used++;
   }
 
+  /** The slots of the values waiting, oldest (lowest sequence number) first. */
+  private waitingSlots(): number[] {
+    const { tags } = this;
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.used; slot++) if (!Number.isNaN(tags[slot])) slots.push(slot);
+    return slots.sort((x, y) => (tags[x] as number) - (tags[y] as number));
+  }
+
   /** Builds the shed order from every waiting value, the first time a full queue sheds. */
   private startShedding(): void {
     this.shedding = true;
+    const { tags, ranks } = this;
     for (let slot = 0; slot < this.used; slot++) {
-      const seq = this.seqs[slot] as number;
-      if (!Number.isNaN(seq)) this.shedOrder.push(slot, this.ranks[slot] as number, seq);
+      const tag = tags[slot] as number;
+      if (!Number.isNaN(tag)) this.shedOrder.push(ranks[slot] as number, tag);
+    }
+  }
+
+  /**
+   * Numbers the values waiting again from 0, in their order, and rebuilds the heaps: so that tags
+   * stay exact integers however long the queue goes without emptying (once per `seqLimit` values).
+   */
+  private renumber(): void {
+    const slots = this.waitingSlots();
+    const { tags, ranks, arrivals } = this;
+    this.releaseOrder.length = 0;
+    this.shedOrder.length = 0;
+    if (this.byArrival) this.byArrival.length = 0;
+    this.frontSeq = -1;
+    this.seq = 0;
+    for (const slot of slots) {
+      const tag = this.seq++ * SLOT_SPAN + slot;
+      tags[slot] = tag;
+      this.releaseOrder.push(-(ranks[slot] as number), tag);
+      if (this.shedding) this.shedOrder.push(ranks[slot] as number, tag);
+      this.byArrival?.push(arrivals[slot] as number, tag);
     }
   }
 
@@ -282,7 +313,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   private take(slot: number): T {
     const value = this.values[slot] as T;
     this.values[slot] = undefined;
-    this.seqs[slot] = NaN;
+    this.tags[slot] = NaN;
     this.takenIndex = this.indices[slot] as number;
     this.takenCost = this.costs[slot] as number;
     this.takenArrival = this.arrivals[slot] as number;
@@ -310,7 +341,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
       this.costs = new Float64Array(MIN_SLOTS);
       this.arrivals = new Float64Array(MIN_SLOTS);
       this.ranks = new Float64Array(MIN_SLOTS);
-      this.seqs = new Float64Array(MIN_SLOTS).fill(NaN);
+      this.tags = new Float64Array(MIN_SLOTS).fill(NaN);
       this.free = new Int32Array(MIN_SLOTS);
       this.releaseOrder.shrink(MIN_SLOTS);
       this.shedOrder.shrink(MIN_SLOTS);
@@ -320,6 +351,9 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
 
   private grow(): void {
     const size = this.size * 2;
+    if (size > SLOT_SPAN) {
+      throw new RangeError(`bufferPriority: more than ${String(SLOT_SPAN)} values cannot wait at once`);
+    }
     const values = new Array<T | undefined>(size);
     for (let i = 0; i < this.used; i++) values[i] = this.values[i];
     this.values = values;
@@ -327,14 +361,19 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     this.costs = grown(this.costs, size);
     this.arrivals = grown(this.arrivals, size);
     this.ranks = grown(this.ranks, size);
-    const seqs = new Float64Array(size).fill(NaN);
-    seqs.set(this.seqs);
-    this.seqs = seqs;
+    const tags = new Float64Array(size).fill(NaN);
+    tags.set(this.tags);
+    this.tags = tags;
     const free = new Int32Array(size);
     free.set(this.free);
     this.free = free;
     this.size = size;
   }
+}
+
+/** The slot a tag names (`tag` may be negative: values put back have negative sequence numbers). */
+function slotOf(tag: number): number {
+  return tag - Math.floor(tag / SLOT_SPAN) * SLOT_SPAN;
 }
 
 function grown(from: Float64Array, size: number): Float64Array<ArrayBuffer> {
