@@ -4,6 +4,12 @@ import type { WaitQueue } from './WaitQueue.js';
 const MIN_SLOTS = 16;
 /** Arrays above this many slots are given back when the queue empties. */
 const SHRINK_ABOVE = 1024;
+/** Numbers per slot, and where each sits (the tag at 0). */
+const FIELDS = 5;
+const RANK = 1;
+const INDEX = 2;
+const COST = 3;
+const ARRIVAL = 4;
 /** Tags reserve this many slot numbers (2^26): at most this many values wait at once. */
 const SLOT_SPAN = 2 ** 26;
 /** Sequence numbers stay within ±2^26, so that `sequence * SLOT_SPAN + slot` is an exact integer. */
@@ -111,8 +117,8 @@ class LazyHeap {
 /**
  * Highest rank first, earliest arrival first among equal ranks; sheds the oldest of the lowest rank.
  *
- * Each waiting value has a slot: its value, index, cost, arrival time, rank and tag sit at that slot
- * in parallel arrays (typed, except the values), so no object is made per value. Heaps of tags give
+ * Each waiting value has a slot: its value in one array, and its tag, rank, index, cost and arrival
+ * time side by side in one typed array, so no object is made per value. Heaps of tags give
  * the orders, each O(log n) per value:
  * - release order (highest rank, then lowest sequence number), always;
  * - shed order (lowest rank, then lowest sequence number), built the first time a full queue sheds
@@ -123,12 +129,12 @@ class LazyHeap {
  */
 export class PriorityWaitQueue<T> implements WaitQueue<T> {
   private values: (T | undefined)[] = new Array<T | undefined>(MIN_SLOTS);
-  private indices = new Float64Array(MIN_SLOTS);
-  private costs = new Float64Array(MIN_SLOTS);
-  private arrivals = new Float64Array(MIN_SLOTS);
-  private ranks = new Float64Array(MIN_SLOTS);
-  /** The tag of the value in each slot, NaN for a free slot: what tells live nodes from dead ones. */
-  private tags = new Float64Array(MIN_SLOTS).fill(NaN);
+  /**
+   * The numbers of each slot side by side (`FIELDS` per slot: tag, rank, index, cost, arrival), so
+   * that a value's numbers share a cache line. The tag is NaN for a free slot: what tells live nodes
+   * from dead ones.
+   */
+  private data = freshData(MIN_SLOTS);
   /** Slots given back, as a stack: `free[0 .. freeCount)`. */
   private free = new Int32Array(MIN_SLOTS);
   private freeCount = 0;
@@ -147,7 +153,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   private seq = 0;
   /** Sequence numbers for values put back: below every other, so they lead their rank. */
   private frontSeq = -1;
-  private readonly isLive = (tag: number): boolean => this.tags[slotOf(tag)] === tag;
+  private readonly isLive = (tag: number): boolean => this.data[slotOf(tag) * FIELDS] === tag;
   takenIndex = 0;
   takenCost = 1;
   takenArrival = 0;
@@ -181,11 +187,11 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   }
 
   headCost(): number {
-    return this.costs[this.top(this.releaseOrder)] as number;
+    return this.data[this.top(this.releaseOrder) * FIELDS + COST] as number;
   }
 
   headArrival(): number {
-    return this.arrivals[this.top(this.releaseOrder)] as number;
+    return this.data[this.top(this.releaseOrder) * FIELDS + ARRIVAL] as number;
   }
 
   shift(): T {
@@ -193,7 +199,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   }
 
   oldestArrival(): number {
-    return this.arrivals[this.top(this.arrivalOrder())] as number;
+    return this.data[this.top(this.arrivalOrder()) * FIELDS + ARRIVAL] as number;
   }
 
   removeOldest(): T {
@@ -208,7 +214,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     if (this.count === 0) return false;
     if (!this.shedding) this.startShedding();
     const lowest = this.top(this.shedOrder);
-    if ((this.ranks[lowest] as number) >= rank) return false;
+    if ((this.data[lowest * FIELDS + RANK] as number) >= rank) return false;
     this.takenValue = this.take(lowest);
     return true;
   }
@@ -223,7 +229,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     const values = slots.map((slot) => this.values[slot] as T);
     for (const slot of slots) {
       this.values[slot] = undefined;
-      this.tags[slot] = NaN;
+      this.data[slot * FIELDS] = NaN;
     }
     this.emptied();
     for (const value of values) each(value);
@@ -235,7 +241,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     for (;;) {
       const tag = nodes[1] as number;
       const slot = slotOf(tag);
-      if (this.tags[slot] === tag) return slot;
+      if (this.data[slot * FIELDS] === tag) return slot;
       heap.pop();
     }
   }
@@ -245,11 +251,13 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     const tag = seq * SLOT_SPAN + slot;
     this.count++;
     this.values[slot] = value;
-    this.indices[slot] = index;
-    this.costs[slot] = cost;
-    this.arrivals[slot] = arrival;
-    this.ranks[slot] = rank;
-    this.tags[slot] = tag;
+    const { data } = this;
+    const at = slot * FIELDS;
+    data[at] = tag;
+    data[at + RANK] = rank;
+    data[at + INDEX] = index;
+    data[at + COST] = cost;
+    data[at + ARRIVAL] = arrival;
     this.pushTo(this.releaseOrder, -rank, tag);
     if (this.shedding) this.pushTo(this.shedOrder, rank, tag);
     if (this.byArrival) this.pushTo(this.byArrival, arrival, tag);
@@ -268,19 +276,19 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
 
   /** The slots of the values waiting, oldest (lowest sequence number) first. */
   private waitingSlots(): number[] {
-    const { tags } = this;
+    const { data } = this;
     const slots: number[] = [];
-    for (let slot = 0; slot < this.used; slot++) if (!Number.isNaN(tags[slot])) slots.push(slot);
-    return slots.sort((x, y) => (tags[x] as number) - (tags[y] as number));
+    for (let slot = 0; slot < this.used; slot++) if (!Number.isNaN(data[slot * FIELDS])) slots.push(slot);
+    return slots.sort((x, y) => (data[x * FIELDS] as number) - (data[y * FIELDS] as number));
   }
 
   /** Builds the shed order from every waiting value, the first time a full queue sheds. */
   private startShedding(): void {
     this.shedding = true;
-    const { tags, ranks } = this;
+    const { data } = this;
     for (let slot = 0; slot < this.used; slot++) {
-      const tag = tags[slot] as number;
-      if (!Number.isNaN(tag)) this.shedOrder.push(ranks[slot] as number, tag);
+      const tag = data[slot * FIELDS] as number;
+      if (!Number.isNaN(tag)) this.shedOrder.push(data[slot * FIELDS + RANK] as number, tag);
     }
   }
 
@@ -290,7 +298,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
    */
   private renumber(): void {
     const slots = this.waitingSlots();
-    const { tags, ranks, arrivals } = this;
+    const { data } = this;
     this.releaseOrder.length = 0;
     this.shedOrder.length = 0;
     if (this.byArrival) this.byArrival.length = 0;
@@ -298,10 +306,12 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     this.seq = 0;
     for (const slot of slots) {
       const tag = this.seq++ * SLOT_SPAN + slot;
-      tags[slot] = tag;
-      this.releaseOrder.push(-(ranks[slot] as number), tag);
-      if (this.shedding) this.shedOrder.push(ranks[slot] as number, tag);
-      this.byArrival?.push(arrivals[slot] as number, tag);
+      const at = slot * FIELDS;
+      data[at] = tag;
+      const rank = data[at + RANK] as number;
+      this.releaseOrder.push(-rank, tag);
+      if (this.shedding) this.shedOrder.push(rank, tag);
+      this.byArrival?.push(data[at + ARRIVAL] as number, tag);
     }
   }
 
@@ -313,11 +323,13 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
   private take(slot: number): T {
     const value = this.values[slot] as T;
     this.values[slot] = undefined;
-    this.tags[slot] = NaN;
-    this.takenIndex = this.indices[slot] as number;
-    this.takenCost = this.costs[slot] as number;
-    this.takenArrival = this.arrivals[slot] as number;
-    this.takenRank = this.ranks[slot] as number;
+    const { data } = this;
+    const at = slot * FIELDS;
+    data[at] = NaN;
+    this.takenRank = data[at + RANK] as number;
+    this.takenIndex = data[at + INDEX] as number;
+    this.takenCost = data[at + COST] as number;
+    this.takenArrival = data[at + ARRIVAL] as number;
     if (--this.count === 0) this.emptied();
     else this.free[this.freeCount++] = slot;
     return value;
@@ -337,11 +349,7 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     if (this.size > SHRINK_ABOVE) {
       this.size = MIN_SLOTS;
       this.values = new Array<T | undefined>(MIN_SLOTS);
-      this.indices = new Float64Array(MIN_SLOTS);
-      this.costs = new Float64Array(MIN_SLOTS);
-      this.arrivals = new Float64Array(MIN_SLOTS);
-      this.ranks = new Float64Array(MIN_SLOTS);
-      this.tags = new Float64Array(MIN_SLOTS).fill(NaN);
+      this.data = freshData(MIN_SLOTS);
       this.free = new Int32Array(MIN_SLOTS);
       this.releaseOrder.shrink(MIN_SLOTS);
       this.shedOrder.shrink(MIN_SLOTS);
@@ -357,13 +365,9 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
     const values = new Array<T | undefined>(size);
     for (let i = 0; i < this.used; i++) values[i] = this.values[i];
     this.values = values;
-    this.indices = grown(this.indices, size);
-    this.costs = grown(this.costs, size);
-    this.arrivals = grown(this.arrivals, size);
-    this.ranks = grown(this.ranks, size);
-    const tags = new Float64Array(size).fill(NaN);
-    tags.set(this.tags);
-    this.tags = tags;
+    const data = freshData(size);
+    data.set(this.data);
+    this.data = data;
     const free = new Int32Array(size);
     free.set(this.free);
     this.free = free;
@@ -376,8 +380,9 @@ function slotOf(tag: number): number {
   return tag - Math.floor(tag / SLOT_SPAN) * SLOT_SPAN;
 }
 
-function grown(from: Float64Array, size: number): Float64Array<ArrayBuffer> {
-  const to = new Float64Array(size);
-  to.set(from);
-  return to;
+/** Room for `size` slots, every one free. */
+function freshData(size: number): Float64Array<ArrayBuffer> {
+  const data = new Float64Array(size * FIELDS);
+  for (let at = 0; at < data.length; at += FIELDS) data[at] = NaN;
+  return data;
 }
