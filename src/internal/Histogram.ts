@@ -87,6 +87,11 @@ export class Histogram {
     this.lastBucket = bucket;
   }
 
+  /** Adds `n` samples of 0 (as `n` calls of `record(0)` would). */
+  recordZeros(n: number): void {
+    this.zeros += n;
+  }
+
   /** Samples recorded. */
   get count(): number {
     return this.zeros + this.positives;
