@@ -2,7 +2,7 @@
  * Monitoring: what a `FlowMeter` costs per value on each operator, side by side with the same
  * operator without one, in the same run.
  */
-import { of, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, of, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { Library } from './lib/library.js';
 import { markdownTable, num, ratio } from './lib/markdown.js';
 import { compareRuns, cpuNs, stats, type Run, type Stats } from './lib/measure.js';
@@ -97,6 +97,34 @@ const frozenClock: SchedulerLike = {
   },
 };
 
+/**
+ * Clock reads per value that the meter adds: one run of the case with a meter and one without, the
+ * meter and the operator on a scheduler that counts its `now()` calls (and reads `asyncScheduler`'s
+ * clock, so the operator behaves as in the measured runs). The buckets read the clock per value for
+ * their tokens with or without a meter: only the difference is the meter's. Like the frozen clock, it
+ * schedules nothing: no case waits for time.
+ */
+function meterClockReadsPerValue(c: MeterCase, lib: Library, n: number): number {
+  const readsPerValue = (metered: boolean): number => {
+    let reads = 0;
+    const counting: SchedulerLike = {
+      now: () => {
+        reads++;
+        return asyncScheduler.now();
+      },
+      schedule: () => {
+        throw new Error('bench: the counting clock schedules nothing');
+      },
+    };
+    const meter = metered ? new lib.FlowMeter({ name: 'bench', scheduler: counting }) : undefined;
+    let count = 0;
+    c.make(lib, n, meter, counting).subscribe(() => count++);
+    if (count !== n) throw new Error(`monitoring: ${c.label}: expected ${n} values, got ${count}`);
+    return reads / n;
+  };
+  return readsPerValue(true) - readsPerValue(false);
+}
+
 const range = (stat: Stats, decimals: number) =>
   `${num(stat.median, decimals)} (${num(stat.min, decimals)}–${num(stat.max, decimals)})`;
 
@@ -138,6 +166,7 @@ function meterCost({ lib, quick, log }: BenchContext): BenchSection {
     const meter = perValue('meter');
     const frozen = perValue('frozen');
     const measured = meter.median / without.median;
+    const reads = meterClockReadsPerValue(c, lib, n);
     rows.push([
       c.label,
       range(without, 1),
@@ -145,6 +174,8 @@ function meterCost({ lib, quick, log }: BenchContext): BenchSection {
       ratio(measured),
       num(meter.median - without.median, 0),
       ratio(frozen.median / without.median),
+      num(reads, 2),
+      ratio((without.median + reads * clockReads) / without.median),
     ]);
     targets.push({
       target: `${c.label}: with a meter at most 1.3× without, per value (a job that costs nothing: \`of(x)\`)`,
@@ -160,16 +191,29 @@ function meterCost({ lib, quick, log }: BenchContext): BenchSection {
         `value received and released, its wait, each run's start and end and its duration, which means ` +
         `reading the meter scheduler's clock (\`asyncScheduler.now()\`, that is \`Date.now()\`: ` +
         `${num(clockReads, 1)} ns per read in a loop on this machine just before the runs) when a run ` +
-        `starts and when it ends, and when a value that waited leaves. The last column is a diagnostic: ` +
+        `starts and when it ends, and when a value that waited leaves. The sixth column is a diagnostic: ` +
         `the same meter, and the operator, on a scheduler whose \`now()\` reads no clock (\`pullFrom\` ` +
-        `and \`pullMap\` take no scheduler: only their meter's is frozen). CPU nanoseconds per value ` +
+        `and \`pullMap\` take no scheduler: only their meter's is frozen). The last two columns count the ` +
+        `clock reads per value the meter adds (a run with and a run without, on a scheduler that counts ` +
+        `its \`now()\` calls) and the ratio those reads alone would make, at the nanoseconds per read ` +
+        `above and nothing else: the floor that no cheaper bookkeeping can go below, only fewer reads. ` +
+        `CPU nanoseconds per value ` +
         `(whole pipeline, source included), median of ${options.runs} runs (min–max), the three ` +
         `variants of each operator interleaved.`,
       '',
       markdownTable(
-        ['operator', 'without a meter', 'with a meter', 'ratio', '+ns/value', 'ratio, clock not read'],
+        [
+          'operator',
+          'without a meter',
+          'with a meter',
+          'ratio',
+          '+ns/value',
+          'ratio, clock not read',
+          'meter clock reads/value',
+          'ratio, reads alone',
+        ],
         rows,
-        ['left', 'right', 'right', 'right', 'right', 'right'],
+        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
       '',
       'With a job that takes any time at all (a request, a file write: microseconds to milliseconds), ' +

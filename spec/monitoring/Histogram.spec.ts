@@ -148,6 +148,67 @@ describe('Histogram', () => {
     expect(histogram.summary().count).toBe(2_000_000);
   });
 
+  it('a sample repeated (counted in the last bucket without the logarithm) lands where the long way puts it', () => {
+    // Runs of repeats, interleaved with zeros and other samples, against buckets computed one by one.
+    const run = fc.tuple(
+      fc.oneof(
+        fc.constant(0),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.double({ min: 0.001, max: 1e6, noNaN: true }),
+      ),
+      fc.integer({ min: 1, max: 5 }),
+    );
+    fc.assert(
+      fc.property(fc.array(run, { minLength: 1, maxLength: 60 }), (runs) => {
+        const samples = runs.flatMap(([sample, times]) => Array.from({ length: times }, () => sample));
+        const histogram = new Histogram();
+        for (const sample of samples) histogram.record(sample);
+        const expected = new Map<number, { count: number; max: number }>();
+        for (const sample of samples) {
+          if (sample === 0) continue;
+          const key = Math.ceil(Math.log(sample) / Math.log(1.02));
+          const bucket = expected.get(key) ?? { count: 0, max: 0 };
+          bucket.count++;
+          bucket.max = Math.max(bucket.max, sample);
+          expected.set(key, bucket);
+        }
+        const buckets = (histogram as unknown as { buckets: Map<number, unknown> }).buckets;
+        expect(new Map([...buckets].sort(([a], [b]) => a - b))).toEqual(
+          new Map([...expected].sort(([a], [b]) => a - b)),
+        );
+        const summary = histogram.summary();
+        const reference = exact(samples);
+        expect(summary).toMatchObject({
+          count: reference.count,
+          sum: samples.reduce((a, b) => a + b, 0),
+          min: reference.min,
+          max: reference.max,
+        });
+        expectWithin2Percent(summary.p50, reference.p50);
+        expectWithin2Percent(summary.p99, reference.p99);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a sample repeated after a merge is counted once more in the merged bucket', () => {
+    const a = new Histogram();
+    const b = new Histogram();
+    a.record(5);
+    b.record(5);
+    b.record(5);
+    a.merge(b);
+    a.record(5);
+    a.record(0);
+    expect(a.summary()).toEqual({ count: 5, sum: 20, min: 0, max: 5, p50: 5, p90: 5, p99: 5 });
+  });
+
+  it('anything not above 0 (a negative difference, NaN) counts as a zero sample', () => {
+    const histogram = new Histogram();
+    for (const sample of [-3, Number.NaN, 0, -0, 2]) histogram.record(sample);
+    expect(histogram.summary()).toEqual({ count: 5, sum: 2, min: 0, max: 2, p50: 0, p90: 2, p99: 2 });
+  });
+
   it('merge gives the summary of all the samples together', () => {
     fc.assert(
       fc.property(

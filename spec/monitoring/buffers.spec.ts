@@ -1,4 +1,4 @@
-import { BehaviorSubject, map, timer, type Observable } from 'rxjs';
+import { BehaviorSubject, map, Subject, timer, type Observable, type SchedulerLike } from 'rxjs';
 import {
   bufferFixed,
   bufferPriority,
@@ -270,6 +270,48 @@ describe('wait and duration percentiles, exact in virtual time', () => {
         p90: 4,
         p99: 4,
       });
+    });
+  });
+});
+
+describe('clock reads', () => {
+  it('a run that ends and the release it makes room for share one reading; the figures stay exact', () => {
+    const clock = new ManualTimeScheduler();
+    let reads = 0;
+    const counting: SchedulerLike = {
+      now: () => {
+        reads++;
+        return clock.now();
+      },
+      schedule: (work, delay, state) => clock.schedule(work, delay, state),
+    };
+    const meter = new FlowMeter({ name: 'shared', scheduler: counting });
+    const source = new Subject<number>();
+    const inners = [new Subject<number>(), new Subject<number>(), new Subject<number>()];
+    source.pipe(bufferFixed(Infinity, (v) => inners[v]!, { meter, scheduler: counting })).subscribe();
+    // The subscription's clock reads once when it starts.
+    expect(reads).toBe(1);
+    source.next(0); // released at once: no read for its wait, one for its start
+    source.next(1); // waits: one read for its arrival
+    source.next(2);
+    expect(reads).toBe(4);
+    clock.advanceTo(5);
+    inners[0]!.complete(); // one read: the end of 0, the drain's time (1's wait), ...
+    expect(reads).toBe(6); // ... then the start of 1, read after project ran
+    clock.advanceTo(7);
+    inners[1]!.complete();
+    expect(reads).toBe(8);
+    clock.advanceTo(10);
+    inners[2]!.complete();
+    expect(reads).toBe(9);
+    expect(meter.snapshot()).toMatchObject({
+      received: 3,
+      released: 3,
+      completed: 3,
+      waiting: 0,
+      running: 0,
+      wait: { count: 3, sum: 12, min: 0, max: 7 },
+      duration: { count: 3, sum: 10, min: 2, max: 5 },
     });
   });
 });

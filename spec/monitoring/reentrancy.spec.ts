@@ -1,6 +1,7 @@
-import { of, Subject } from 'rxjs';
+import { of, Subject, type Subscription } from 'rxjs';
 import {
   bufferDropping,
+  bufferFixed,
   bufferSliding,
   FlowMeter,
   ManualTimeScheduler,
@@ -90,5 +91,61 @@ describe('values fed back synchronously', () => {
     for (let v = 0; v < 5; v++) source.next(v);
     expect(out).toEqual([0, 1, 2, 3, 4]);
     expect(meter.snapshot()).toMatchObject({ received: 5, released: 5, waiting: 0, maxWaiting: 0 });
+  });
+
+  it('a release that tears its own subscription down is still counted, and its wait', () => {
+    // The probe counts per value on itself and hands its counts to the meter on teardown: what it
+    // counts after that (the release returning, the run ending) must not be lost.
+    const { scheduler, meter } = setup();
+    const source = new Subject<number>();
+    const subscription: Subscription = source
+      .pipe(
+        bufferFixed(
+          Infinity,
+          (v) => {
+            if (v === 1) subscription.unsubscribe();
+            return of(v);
+          },
+          { meter, scheduler },
+        ),
+      )
+      .subscribe();
+    source.next(0);
+    source.next(1);
+    // (The second run starts after the teardown and is never subscribed: `running` and `duration`
+    // are not what this test is about.)
+    expect(meter.snapshot()).toMatchObject({
+      received: 2,
+      released: 2,
+      waiting: 0,
+      subscriptions: 0,
+      wait: { count: 2, max: 0 },
+    });
+    // A later snapshot reads the same counts (nothing is added twice).
+    expect(meter.snapshot()).toMatchObject({ received: 2, released: 2, wait: { count: 2 } });
+  });
+
+  it('snapshots taken inside project, from two subscriptions sharing a meter, read every count so far', () => {
+    const { scheduler, meter } = setup();
+    const a = new Subject<number>();
+    const b = new Subject<number>();
+    const seen: [number, number, number, number][] = [];
+    const project = (v: number) => {
+      const s = meter.snapshot();
+      seen.push([s.received, s.released, s.completed, s.wait.count]);
+      return of(v);
+    };
+    a.pipe(bufferFixed(Infinity, project, { meter, scheduler })).subscribe();
+    b.pipe(bufferFixed(Infinity, project, { meter, scheduler })).subscribe();
+    a.next(1);
+    b.next(2);
+    a.next(3);
+    // Inside project: this value received, not yet released; the earlier ones released and done.
+    expect(seen).toEqual([
+      [1, 0, 0, 0],
+      [2, 1, 1, 1],
+      [3, 2, 2, 2],
+    ]);
+    expect(meter.snapshot()).toMatchObject({ received: 3, released: 3, completed: 3, subscriptions: 2 });
   });
 });

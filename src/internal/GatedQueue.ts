@@ -341,18 +341,23 @@ export class GatedQueue<T> {
     this.fail(err);
   }
 
-  /** Releases waiting values while the gate lets them through; then completes if all is done. */
-  drain(): void {
-    this.drainQueue();
+  /**
+   * Releases waiting values while the gate lets them through; then completes if all is done.
+   * @param at A reading of `time()` taken at this same instant, with no user code run since (the end
+   * of the run whose slot frees): the drain's time, for expiry and the meter's waits, instead of a
+   * second read of the clock. `NaN` (the default): read when first needed.
+   */
+  drain(at = NaN): void {
+    this.drainQueue(at);
     if (this.probe) this.syncWaiting();
   }
 
-  private drainQueue(): void {
+  private drainQueue(at: number): void {
     if (this.draining || this.closed) return;
     const { queue, gate, ttl } = this;
     this.draining = true;
-    /** With a ttl, the time of this drain (read once, when first needed). */
-    let now = NaN;
+    /** The time of this drain (for a ttl, and the meter's waits): `at`, or read once when first needed. */
+    let now = at;
     /** Admitted values the gate sent back (it closed after admitting them). */
     let sentBack: Admitted<T>[] | undefined;
     try {

@@ -39,42 +39,70 @@ interface Bucket {
  * number of samples.
  */
 export class Histogram {
-  private count = 0;
+  /** Samples > 0 recorded (`zeros` counts the others): `count` is their sum, added up when read. */
+  private positives = 0;
   private sum = 0;
-  private min = Infinity;
-  private max = -Infinity;
+  /** The smallest and largest samples > 0; `min` and `max` of the summary follow from them and `zeros`. */
+  private minPositive = Infinity;
+  private maxPositive = 0;
   private zeros = 0;
   private readonly buckets = new Map<number, Bucket>();
   /** Bucket keys in ascending order, rebuilt lazily when a new key appears. */
   private sortedKeys: number[] | undefined = [];
+  /**
+   * The last sample > 0 that went into a bucket, and that bucket: the same sample again (a run that
+   * always takes 1 ms, say) is counted in it without the logarithm and the lookup. The bucket a sample
+   * goes to depends on the sample alone, so this is the bucket the long way would find.
+   */
+  private lastSample = NaN;
+  private lastBucket: Bucket | undefined;
 
+  /** Adds one sample, in ms; anything not > 0 (a negative difference, NaN) counts as 0. */
   record(sample: number): void {
-    const value = sample > 0 ? sample : 0;
-    this.count++;
-    this.sum += value;
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
-    if (value === 0) {
+    if (!(sample > 0)) {
+      // A zero changes neither `sum` nor any bucket; `min`, `max` and `count` read `zeros`.
       this.zeros++;
       return;
     }
-    const key = Math.ceil(Math.log(value) / LOG_GROWTH);
-    const bucket = this.buckets.get(key);
+    this.positives++;
+    this.sum += sample;
+    if (sample === this.lastSample) {
+      // The same sample as last time: its bucket's max, and the min and max, cannot change.
+      (this.lastBucket as Bucket).count++;
+      return;
+    }
+    if (sample < this.minPositive) this.minPositive = sample;
+    if (sample > this.maxPositive) this.maxPositive = sample;
+    const key = Math.ceil(Math.log(sample) / LOG_GROWTH);
+    let bucket = this.buckets.get(key);
     if (bucket) {
       bucket.count++;
-      if (value > bucket.max) bucket.max = value;
+      if (sample > bucket.max) bucket.max = sample;
     } else {
-      this.buckets.set(key, { count: 1, max: value });
+      bucket = { count: 1, max: sample };
+      this.buckets.set(key, bucket);
       this.sortedKeys = undefined;
     }
+    this.lastSample = sample;
+    this.lastBucket = bucket;
+  }
+
+  /** Adds `n` samples of 0 (as `n` calls of `record(0)` would). */
+  recordZeros(n: number): void {
+    this.zeros += n;
+  }
+
+  /** Samples recorded. */
+  get count(): number {
+    return this.zeros + this.positives;
   }
 
   /** Adds another histogram's samples to this one. */
   merge(other: Histogram): void {
-    this.count += other.count;
+    this.positives += other.positives;
     this.sum += other.sum;
-    this.min = Math.min(this.min, other.min);
-    this.max = Math.max(this.max, other.max);
+    this.minPositive = Math.min(this.minPositive, other.minPositive);
+    this.maxPositive = Math.max(this.maxPositive, other.maxPositive);
     this.zeros += other.zeros;
     for (const [key, theirs] of other.buckets) {
       const mine = this.buckets.get(key);
@@ -89,12 +117,13 @@ export class Histogram {
   }
 
   summary(): Distribution {
-    if (this.count === 0) return { count: 0, sum: 0, min: 0, max: 0, p50: 0, p90: 0, p99: 0 };
+    const { count } = this;
+    if (count === 0) return { count: 0, sum: 0, min: 0, max: 0, p50: 0, p90: 0, p99: 0 };
     return {
-      count: this.count,
+      count,
       sum: this.sum,
-      min: this.min,
-      max: this.max,
+      min: this.zeros > 0 ? 0 : this.minPositive,
+      max: this.maxPositive,
       p50: this.percentile(50),
       p90: this.percentile(90),
       p99: this.percentile(99),
@@ -112,6 +141,6 @@ export class Histogram {
       seen += bucket.count;
       if (seen >= rank) return bucket.max;
     }
-    return this.max;
+    return this.maxPositive;
   }
 }

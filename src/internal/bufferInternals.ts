@@ -225,11 +225,14 @@ export function createBufferOperator<T, R>(
           idle: () => policy?.idle?.(),
         },
       );
-      /** A run's slot frees (the same for every run of this subscription). */
-      const done = (): void => {
+      /**
+       * A run's slot frees (the same for every run of this subscription). `at`: the clock reading the
+       * run's end took, when no user code has run since: the drain it starts uses it (see `drain`).
+       */
+      const done = (at = NaN): void => {
         active--;
         if (sized) queue.completed();
-        queue.drain();
+        queue.drain(at);
       };
       const policy = makePolicy?.({ queue, destination });
       const fail = (err: unknown): void => {
@@ -243,7 +246,7 @@ export function createBufferOperator<T, R>(
       const subscribeInner = (
         inner: Observable<R>,
         value: T,
-        done: () => void,
+        done: (at?: number) => void,
         whenFailed: OnInnerError<T, R>,
         watch?: RunWatch,
       ): void => {
@@ -282,11 +285,14 @@ export function createBufferOperator<T, R>(
             }
           },
           complete: () => {
-            const took = probe || sampled ? queue.time() - startedAt : 0;
+            const end = probe || sampled ? queue.time() : NaN;
+            const took = probe || sampled ? end - startedAt : 0;
             if (probe) probe.ended(took, 'completed');
             if (sampled) controller.sample(took, inflight, false);
             watch?.end('completed');
-            done();
+            // The drain this end starts reads the time of the same instant: the end's reading serves,
+            // unless a policy or an adaptive limit ran code of its own in between.
+            done(watch || controller ? NaN : end);
           },
           cancelled: watch
             ? () => {

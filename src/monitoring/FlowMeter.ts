@@ -143,25 +143,8 @@ export class FlowMeter {
   readonly drops$: Observable<FlowDrop>;
   private readonly scheduler: SchedulerLike;
   private readonly drops = new Subject<FlowDrop>();
-  private received = 0;
-  private released = 0;
-  private readonly dropped: Record<DropReason, number> = {
-    overflow: 0,
-    rejected: 0,
-    expired: 0,
-    shed: 0,
-    cleared: 0,
-  };
-  private waiting = 0;
-  private maxWaiting = 0;
-  private running = 0;
-  private maxRunning = 0;
-  private completed = 0;
-  private failed = 0;
-  private storeFailures = 0;
-  private readonly wait = new Histogram();
-  private readonly duration = new Histogram();
-  private readonly active = new Set<FlowGauges>();
+  /** What the probes count, written by them directly. */
+  private readonly tally = new Tally();
 
   constructor(options: FlowMeterOptions) {
     check.options('FlowMeter', options, ['name', 'scheduler'], { required: true });
@@ -177,36 +160,38 @@ export class FlowMeter {
 
   /** What the meter has seen, now. */
   snapshot(): FlowSnapshot {
+    const { tally } = this;
     let capacity = 0;
     let concurrency = 0;
     let tokens = 0;
-    for (const gauges of this.active) {
+    tally.settle();
+    for (const { gauges } of tally.active) {
       capacity += gauges.capacity?.() ?? 0;
       concurrency += gauges.concurrency?.() ?? 0;
       tokens += gauges.tokens?.() ?? 0;
     }
     let droppedTotal = 0;
-    for (const reason of REASONS) droppedTotal += this.dropped[reason];
+    for (const reason of REASONS) droppedTotal += tally.dropped[reason];
     return {
       name: this.name,
       time: this.scheduler.now(),
-      received: this.received,
-      released: this.released,
-      dropped: { ...this.dropped },
+      received: tally.base.received,
+      released: tally.base.released,
+      dropped: { ...tally.dropped },
       droppedTotal,
-      waiting: this.waiting,
-      maxWaiting: this.maxWaiting,
-      running: this.running,
-      maxRunning: this.maxRunning,
-      completed: this.completed,
-      failed: this.failed,
+      waiting: tally.waiting,
+      maxWaiting: tally.maxWaiting,
+      running: tally.running,
+      maxRunning: tally.maxRunning,
+      completed: tally.base.completed,
+      failed: tally.base.failed,
       capacity,
       concurrency,
       tokens,
-      wait: this.wait.summary(),
-      duration: this.duration.summary(),
-      subscriptions: this.active.size,
-      storeFailures: this.storeFailures,
+      wait: tally.wait.summary(),
+      duration: tally.duration.summary(),
+      subscriptions: tally.active.size,
+      storeFailures: tally.storeFailures,
     };
   }
 
@@ -231,53 +216,162 @@ export class FlowMeter {
 
   /** @internal Hands out the probe for one subscription of an operator (see {@link attachMeter}). */
   [ATTACH](gauges: FlowGauges): FlowProbe {
-    this.active.add(gauges);
-    let waiting = 0;
-    let running = 0;
-    let attached = true;
-    return {
-      now: () => this.scheduler.now(),
-      received: () => {
-        this.received++;
-      },
-      released: (wait) => {
-        this.released++;
-        this.wait.record(wait);
-      },
-      dropped: (value, reason) => {
-        this.dropped[reason]++;
-        if (this.drops.observed) this.drops.next({ value, reason, time: this.scheduler.now() });
-      },
-      waiting: (delta) => {
-        waiting += delta;
-        this.waiting += delta;
-        if (this.waiting > this.maxWaiting) this.maxWaiting = this.waiting;
-      },
-      started: () => {
-        running++;
-        this.running++;
-        if (this.running > this.maxRunning) this.maxRunning = this.running;
-      },
-      ended: (duration, outcome) => {
-        running--;
-        this.running--;
-        if (outcome === 'cancelled') return;
-        if (outcome === 'completed') this.completed++;
-        else this.failed++;
-        this.duration.record(duration);
-      },
-      storeFailed: () => {
-        this.storeFailures++;
-      },
-      detach: () => {
-        if (!attached) return;
-        attached = false;
-        this.waiting -= waiting;
-        this.running -= running;
-        waiting = running = 0;
-        this.active.delete(gauges);
-      },
-    };
+    const probe = new MeterProbe(this.tally, this.scheduler, this.drops, gauges);
+    this.tally.active.add(probe);
+    return probe;
+  }
+}
+
+/**
+ * The counts a probe keeps at each value (one increment each, on the probe itself), added into the
+ * meter's when a snapshot is taken or the subscription ends.
+ */
+class Counts {
+  received = 0;
+  released = 0;
+  completed = 0;
+  failed = 0;
+  /** Waits and durations of 0 (a value released at once, a run that ended in the same ms). */
+  zeroWaits = 0;
+  zeroDurations = 0;
+
+  /** Moves these counts into `tally`'s (this becomes all zeros). */
+  moveTo(tally: Tally): void {
+    const { base } = tally;
+    base.received += this.received;
+    base.released += this.released;
+    base.completed += this.completed;
+    base.failed += this.failed;
+    tally.wait.recordZeros(this.zeroWaits);
+    tally.duration.recordZeros(this.zeroDurations);
+    this.received = this.released = this.completed = this.failed = 0;
+    this.zeroWaits = this.zeroDurations = 0;
+  }
+}
+
+/**
+ * A meter's counts and gauges: the sums over every subscription it watches. The gauges (`waiting`,
+ * `running`, their maxima, the samples other than 0) are kept up to date at each event; the counts in
+ * {@link Counts} are kept by each probe and added in at every snapshot, so that a snapshot at any
+ * instant reads exactly what an eager count would.
+ */
+class Tally {
+  /** The counts of subscriptions that ended, and of what was folded in from the active ones. */
+  readonly base = new Counts();
+  readonly dropped: Record<DropReason, number> = {
+    overflow: 0,
+    rejected: 0,
+    expired: 0,
+    shed: 0,
+    cleared: 0,
+  };
+  waiting = 0;
+  maxWaiting = 0;
+  running = 0;
+  maxRunning = 0;
+  storeFailures = 0;
+  readonly wait = new Histogram();
+  readonly duration = new Histogram();
+  /** The probes of the subscriptions attached now. */
+  readonly active = new Set<MeterProbe>();
+
+  /** Adds in what the probes have counted since the last time (before a snapshot reads the counts). */
+  settle(): void {
+    for (const probe of this.active) probe.fold();
+    // Zeros counted after a subscription ended (see MeterProbe) go to the distributions too.
+    const { base } = this;
+    this.wait.recordZeros(base.zeroWaits);
+    this.duration.recordZeros(base.zeroDurations);
+    base.zeroWaits = base.zeroDurations = 0;
+  }
+}
+
+/**
+ * The probe of one subscription: a class rather than an object of closures, so that every call site
+ * in the operators sees one shape and one set of methods, whatever the subscription. What it counts
+ * per value goes to its own {@link Counts}; once detached, to the meter's directly (a release that
+ * finishes after its subscription was torn down from inside it is still counted).
+ */
+class MeterProbe implements FlowProbe {
+  /** Where the counts go: the probe's own until detached, then the meter's `base`. */
+  private counts = new Counts();
+  /** This subscription's share of the meter's `waiting` and `running`, given back on detach. */
+  private waitingHere = 0;
+  private runningHere = 0;
+  private attached = true;
+
+  constructor(
+    private readonly tally: Tally,
+    private readonly scheduler: SchedulerLike,
+    private readonly drops: Subject<FlowDrop>,
+    readonly gauges: FlowGauges,
+  ) {}
+
+  /** Adds the counts kept here into the meter's. */
+  fold(): void {
+    if (this.attached) this.counts.moveTo(this.tally);
+  }
+
+  now(): number {
+    return this.scheduler.now();
+  }
+
+  received(): void {
+    this.counts.received++;
+  }
+
+  released(wait: number): void {
+    const { counts } = this;
+    counts.released++;
+    if (wait > 0) this.tally.wait.record(wait);
+    else counts.zeroWaits++;
+  }
+
+  dropped(value: unknown, reason: DropReason): void {
+    this.tally.dropped[reason]++;
+    if (this.drops.observed) this.drops.next({ value, reason, time: this.scheduler.now() });
+  }
+
+  waiting(delta: number): void {
+    const { tally } = this;
+    this.waitingHere += delta;
+    tally.waiting += delta;
+    if (tally.waiting > tally.maxWaiting) tally.maxWaiting = tally.waiting;
+  }
+
+  started(): void {
+    const { tally } = this;
+    this.runningHere++;
+    tally.running++;
+    if (tally.running > tally.maxRunning) tally.maxRunning = tally.running;
+  }
+
+  ended(duration: number, outcome: 'completed' | 'failed' | 'cancelled'): void {
+    const { tally } = this;
+    this.runningHere--;
+    tally.running--;
+    if (outcome === 'cancelled') return;
+    const { counts } = this;
+    if (outcome === 'completed') counts.completed++;
+    else counts.failed++;
+    if (duration > 0) tally.duration.record(duration);
+    else counts.zeroDurations++;
+  }
+
+  storeFailed(): void {
+    this.tally.storeFailures++;
+  }
+
+  detach(): void {
+    if (!this.attached) return;
+    const { tally } = this;
+    this.counts.moveTo(tally);
+    this.counts = tally.base;
+    this.attached = false;
+    tally.waiting -= this.waitingHere;
+    tally.running -= this.runningHere;
+    this.waitingHere = this.runningHere = 0;
+    tally.active.delete(this);
   }
 }
 
