@@ -112,14 +112,17 @@ describe('values fed back synchronously', () => {
       .subscribe();
     source.next(0);
     source.next(1);
-    // (The second run starts after the teardown and is never subscribed: `running` and `duration`
-    // are not what this test is about.)
+    // The second run starts after the teardown and is never subscribed: it is not running, and has
+    // no duration; the gauges of an ended subscription stay at 0.
     expect(meter.snapshot()).toMatchObject({
       received: 2,
       released: 2,
       waiting: 0,
+      running: 0,
+      completed: 1,
       subscriptions: 0,
       wait: { count: 2, max: 0 },
+      duration: { count: 1 },
     });
     // A later snapshot reads the same counts (nothing is added twice).
     expect(meter.snapshot()).toMatchObject({ received: 2, released: 2, wait: { count: 2 } });

@@ -290,7 +290,8 @@ class Tally {
  * The probe of one subscription: a class rather than an object of closures, so that every call site
  * in the operators sees one shape and one set of methods, whatever the subscription. What it counts
  * per value goes to its own {@link Counts}; once detached, to the meter's directly (a release that
- * finishes after its subscription was torn down from inside it is still counted).
+ * finishes after its subscription was torn down from inside it is still counted), while its gauges
+ * (`waiting`, `running`) stay at 0: a run started after the teardown is never subscribed.
  */
 class MeterProbe implements FlowProbe {
   /** Where the counts go: the probe's own until detached, then the meter's `base`. */
@@ -333,6 +334,8 @@ class MeterProbe implements FlowProbe {
   }
 
   waiting(delta: number): void {
+    // A subscription that has ended has no values waiting and no runs: its gauges stay at 0.
+    if (!this.attached) return;
     const { tally } = this;
     this.waitingHere += delta;
     tally.waiting += delta;
@@ -340,6 +343,7 @@ class MeterProbe implements FlowProbe {
   }
 
   started(): void {
+    if (!this.attached) return;
     const { tally } = this;
     this.runningHere++;
     tally.running++;
@@ -347,10 +351,13 @@ class MeterProbe implements FlowProbe {
   }
 
   ended(duration: number, outcome: 'completed' | 'failed' | 'cancelled'): void {
-    const { tally } = this;
-    this.runningHere--;
-    tally.running--;
+    if (this.attached) {
+      // (A run that ends after detach was taken out of `running` by the detach.)
+      this.runningHere--;
+      this.tally.running--;
+    }
     if (outcome === 'cancelled') return;
+    const { tally } = this;
     const { counts } = this;
     if (outcome === 'completed') counts.completed++;
     else counts.failed++;
