@@ -689,7 +689,7 @@ export class CircuitBreaker {
   }
 
   private countClosed(now: number, failed: boolean, slow: boolean): void {
-    this.window.record(now, failed, slow);
+    const era = this.window.record(now, failed, slow);
     if (failed) this.consecutive++;
     else this.consecutive = 0;
     if (this.consecutive >= this.consecutiveRule) {
@@ -699,7 +699,6 @@ export class CircuitBreaker {
     if (this.failureRate === Infinity && this.slowRate === Infinity) return;
     // A quick call that succeeds cannot raise either rate, unless outcomes left the window since the
     // last look (a new era of a time window), or the window had too few calls to judge then.
-    const era = this.window.era(now);
     if (!failed && !slow && this.judged && era === this.judgedEra) return;
     const { calls, failures, slow: slowCalls } = this.window.totals(now);
     this.judgedEra = era;
