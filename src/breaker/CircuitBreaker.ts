@@ -629,9 +629,13 @@ export class CircuitBreaker {
             this.readyListeners.add(ready);
             destination.add(() => this.readyListeners.delete(ready));
           }
-          /** While open with values waiting: the one action that drains at the half-open instant. */
+          /**
+           * With `whenOpen: 'wait'`, while open with values waiting: the one action that drains at
+           * the half-open instant. Without 'wait' nothing waits for the breaker, so there is none
+           * (and no `blocked`, `idle` or finalizer for it).
+           */
           let halfOpenDrain: Subscription | undefined;
-          destination.add(() => halfOpenDrain?.unsubscribe());
+          if (wait) destination.add(() => halfOpenDrain?.unsubscribe());
           const policy: RunPolicy<T, R> = {
             canStart: wait ? () => this.canCall() : undefined,
             begin: (value) => {
@@ -669,10 +673,12 @@ export class CircuitBreaker {
                   }, delay);
                 }
               : undefined,
-            idle: () => {
-              halfOpenDrain?.unsubscribe();
-              halfOpenDrain = undefined;
-            },
+            idle: wait
+              ? () => {
+                  halfOpenDrain?.unsubscribe();
+                  halfOpenDrain = undefined;
+                }
+              : undefined,
           };
           return policy;
         },
