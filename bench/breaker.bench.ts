@@ -178,14 +178,15 @@ function whereTimeGoes(
   const free = cases.find((c) => c.label.includes(FREE_CLOCK_NOTE))!;
   const over = median(consecutive!.label) - median(reference);
   const clockShare = median(windowed!.label) - median(free.label);
-  const around =
+  const call =
     unit === 'subscription'
-      ? ', and the Observable and subscriber that guard puts around each subscription'
-      : '';
+      ? 'one object per call, which is also the subscriber guard puts between the subscription and ' +
+        'the source (its permit, its timeout if any, and its outcome), the outcome counted, and a ' +
+        'second subscribe, from guard to the source'
+      : 'one object per call (its permit, its timeout if any, and its outcome), the outcome counted';
   return (
     `Where the time goes: ${consecutive!.label} costs ${num(over, 0)} ns per ${unit} more than ` +
-    `${reference}: one object per call (its permit, its timeout if any, and its outcome), the outcome ` +
-    `counted${around}; it reads no clock. A time window reads the scheduler's clock once per call, to ` +
+    `${reference}: ${call}; it reads no clock. A time window reads the scheduler's clock once per call, to ` +
     `put the outcome in its bucket (a slow-call rule reads it twice, when the call starts and when it ` +
     `ends); \`asyncScheduler.now()\` is \`Date.now()\`, ${num(clockNs, 0)} ns per read in a loop on this ` +
     `machine just before the runs, a figure that varies with the load. The windowed rule on a ` +

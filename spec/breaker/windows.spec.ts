@@ -217,5 +217,32 @@ describe('breaker windows (issue 10, rule 3)', () => {
       w.clear();
       expect(w.totals()).toEqual({ calls: 0, failures: 0, slow: 0 });
     });
+
+    it('CountWindow totals and toJSON match the last n outcomes, oldest first, as the ring wraps', () => {
+      for (const size of [1, 2, 3, 5]) {
+        const w = new CountWindow(size);
+        const flags: number[] = [];
+        for (let i = 0; i < 4 * size + 3; i++) {
+          if (i === 2 * size + 1) {
+            w.clear();
+            flags.length = 0;
+          }
+          const failed = i % 3 === 0;
+          const slow = i % 4 === 1 || i % 5 === 2;
+          w.record(0, failed, slow);
+          flags.push((failed ? 1 : 0) | (slow ? 2 : 0));
+          const last = flags.slice(-size);
+          expect(w.toJSON()).toEqual({ kind: 'calls', outcomes: last });
+          expect(w.totals()).toEqual({
+            calls: last.length,
+            failures: last.filter((f) => f & 1).length,
+            slow: last.filter((f) => f & 2).length,
+          });
+          const copy = new CountWindow(size);
+          copy.restore(w.toJSON());
+          expect(copy.toJSON()).toEqual(w.toJSON());
+        }
+      }
+    });
   });
 });

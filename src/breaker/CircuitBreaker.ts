@@ -6,8 +6,9 @@ import {
   type OperatorFunction,
   type SchedulerAction,
   type SchedulerLike,
+  Subscription,
+  type Observer,
   type Subscriber,
-  type Subscription,
 } from 'rxjs';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
 import {
@@ -18,7 +19,6 @@ import {
   type RunWatch,
   type WatchedRun,
 } from '../internal/bufferInternals.js';
-import { OperatorSubscriber, type SubscriberHandlers } from '../internal/OperatorSubscriber.js';
 import { RingQueue } from '../internal/RingQueue.js';
 import * as check from '../internal/validate.js';
 import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
@@ -158,13 +158,32 @@ export interface ProtectOptions<T, R = never> {
 const NAME = 'CircuitBreaker';
 const PROTECT = 'protect';
 
-/**
- * One call through the breaker, from its permit to its outcome: the breaker's epoch when it started
- * (an outcome after a change of state is not counted), its start time (read only for the slow-call
- * rule), and its timeout. One object per call.
- */
-class BreakerCall implements RunWatch {
+/** What the breaker reads of a call when its outcome is counted ({@link BreakerCall}, {@link GuardedCall}). */
+interface Permit {
+  /** The breaker's epoch when the call started: an outcome after a change of state is not counted. */
+  readonly epoch: number;
+  /** When the call started (read only for the slow-call rule; 0 otherwise). */
+  readonly start: number;
+  /** Let through as a half-open probe. */
+  readonly probe: boolean;
   /** The timeout error made for this call, if it timed out (a failure whatever isFailure says). */
+  readonly timeout: CallTimeoutError | undefined;
+}
+
+/** A call whose `callTimeout` action is due. */
+interface TimedCall {
+  timedOut(): void;
+}
+
+function timeOut(this: SchedulerAction<TimedCall>, call: TimedCall | undefined): void {
+  (call as TimedCall).timedOut();
+}
+
+/**
+ * One call of `protect`, from its permit to its outcome: the breaker's epoch when it started, its
+ * start time and its timeout. One object per call.
+ */
+class BreakerCall implements RunWatch, Permit {
   timeout: CallTimeoutError | undefined = undefined;
   private timer: Subscription | undefined = undefined;
   private run: WatchedRun | undefined = undefined;
@@ -203,38 +222,94 @@ class BreakerCall implements RunWatch {
   }
 }
 
-function timeOut(this: SchedulerAction<BreakerCall>, call: BreakerCall | undefined): void {
-  (call as BreakerCall).timedOut();
-}
+/**
+ * One subscription through `guard`: the call (its permit, timeout and outcome) and the subscriber to
+ * the source in one object. It behaves as the library's `OperatorSubscriber` does: it is added to
+ * the downstream subscriber before it subscribes to the source; on error or completion it
+ * unsubscribes from the source, counts the outcome, then forwards it; unsubscribed before the source
+ * ended, the call is counted `'cancelled'`; a throw while forwarding errors the downstream.
+ */
+class GuardedCall<T> extends Subscription implements Observer<T>, Permit {
+  timeout: CallTimeoutError | undefined = undefined;
+  private timer: Subscription | undefined = undefined;
+  /** Nothing more is forwarded (the source ended, or this was unsubscribed). */
+  private stopped = false;
+  /** The source ended (its outcome is counted by `error` or `complete`, not as a cancellation). */
+  private ended = false;
 
-/** The handlers of a `guard` subscription: the call's outcome is counted before it is forwarded. */
-class GuardedCall<T> implements SubscriberHandlers<T> {
   constructor(
-    private readonly subscriber: Subscriber<T>,
-    private readonly call: BreakerCall,
-  ) {}
+    private readonly destination: Subscriber<T>,
+    private readonly settle: Settle,
+    readonly epoch: number,
+    readonly start: number,
+    readonly probe: boolean,
+    scheduler: SchedulerLike,
+    private readonly callTimeout: number,
+  ) {
+    super();
+    if (callTimeout !== Infinity) this.timer = scheduler.schedule(timeOut, callTimeout, this);
+    destination.add(this);
+  }
+
+  /** The call timed out: it fails with a {@link CallTimeoutError}. */
+  timedOut(): void {
+    this.timer = undefined;
+    this.timeout = new CallTimeoutError(this.callTimeout);
+    this.error(this.timeout);
+  }
 
   next(value: T): void {
-    this.subscriber.next(value);
+    if (this.stopped) return;
+    try {
+      this.destination.next(value);
+    } catch (err) {
+      this.destination.error(err);
+    }
   }
 
   error(err: unknown): void {
-    this.call.end('failed', err);
-    this.subscriber.error(err);
+    if (this.stopped) return;
+    this.stopped = this.ended = true;
+    this.unsubscribe();
+    try {
+      this.end('failed', err);
+      this.destination.error(err);
+    } catch (thrown) {
+      this.destination.error(thrown);
+    }
   }
 
   complete(): void {
-    this.call.end('completed');
-    this.subscriber.complete();
+    if (this.stopped) return;
+    this.stopped = this.ended = true;
+    this.unsubscribe();
+    try {
+      this.end('completed', undefined);
+      this.destination.complete();
+    } catch (thrown) {
+      this.destination.error(thrown);
+    }
   }
 
-  cancelled(): void {
-    this.call.end('cancelled');
+  override unsubscribe(): void {
+    const cancelled = !this.ended && !this.closed;
+    this.stopped = true;
+    super.unsubscribe();
+    if (cancelled) this.end('cancelled', undefined);
+  }
+
+  /** Called once: from `error`, `complete`, or a cancelling `unsubscribe`. */
+  private end(outcome: 'completed' | 'failed' | 'cancelled', error: unknown): void {
+    if (this.timer) {
+      this.timer.unsubscribe();
+      this.timer = undefined;
+    }
+    this.settle(this, outcome, error);
   }
 }
 
-/** The breaker's outcome counting, as a {@link BreakerCall} calls it. */
-type Settle = (call: BreakerCall, outcome: 'completed' | 'failed' | 'cancelled', error: unknown) => void;
+/** The breaker's outcome counting, as a call reports it. */
+type Settle = (call: Permit, outcome: 'completed' | 'failed' | 'cancelled', error: unknown) => void;
 
 interface StateListener {
   subscriber: Subscriber<CircuitStateChange>;
@@ -554,14 +629,19 @@ export class CircuitBreaker {
             this.readyListeners.add(ready);
             destination.add(() => this.readyListeners.delete(ready));
           }
-          /** While open with values waiting: the one action that drains at the half-open instant. */
+          /**
+           * With `whenOpen: 'wait'`, while open with values waiting: the one action that drains at
+           * the half-open instant. Without 'wait' nothing waits for the breaker, so there is none
+           * (and no `blocked`, `idle` or finalizer for it).
+           */
           let halfOpenDrain: Subscription | undefined;
-          destination.add(() => halfOpenDrain?.unsubscribe());
+          if (wait) destination.add(() => halfOpenDrain?.unsubscribe());
           const policy: RunPolicy<T, R> = {
             canStart: wait ? () => this.canCall() : undefined,
             begin: (value) => {
+              // true: a half-open probe; false: closed; else the error that refuses the call.
               const permit = this.acquire();
-              if (permit instanceof CircuitOpenError) {
+              if (typeof permit !== 'boolean') {
                 if (whenOpen === 'error') {
                   queue.report(value, 'rejected');
                   queue.fail(permit);
@@ -574,7 +654,14 @@ export class CircuitBreaker {
                 queue.report(value, 'rejected');
                 return 'refused';
               }
-              return permit;
+              return new BreakerCall(
+                this.settleCall,
+                this.epoch,
+                this.startTime(),
+                permit,
+                this.scheduler,
+                this.callTimeout,
+              );
             },
             blocked: wait
               ? () => {
@@ -586,10 +673,12 @@ export class CircuitBreaker {
                   }, delay);
                 }
               : undefined,
-            idle: () => {
-              halfOpenDrain?.unsubscribe();
-              halfOpenDrain = undefined;
-            },
+            idle: wait
+              ? () => {
+                  halfOpenDrain?.unsubscribe();
+                  halfOpenDrain = undefined;
+                }
+              : undefined,
           };
           return policy;
         },
@@ -611,13 +700,20 @@ export class CircuitBreaker {
     return (source) =>
       new Observable<T>((subscriber) => {
         const permit = this.acquire();
-        if (permit instanceof CircuitOpenError) {
+        if (typeof permit !== 'boolean') {
           subscriber.error(permit);
           return;
         }
-        const inner = new OperatorSubscriber<T>(subscriber, new GuardedCall(subscriber, permit));
-        permit.attach(inner);
-        source.subscribe(inner);
+        const call = new GuardedCall<T>(
+          subscriber,
+          this.settleCall,
+          this.epoch,
+          this.startTime(),
+          permit,
+          this.scheduler,
+          this.callTimeout,
+        );
+        source.subscribe(call);
       });
   }
 
@@ -628,13 +724,15 @@ export class CircuitBreaker {
     return this.current === 'half-open' && this.probesRunning < this.halfOpenProbes;
   }
 
-  private acquire(): BreakerCall | CircuitOpenError {
+  /**
+   * Takes a permit for a call: whether the call is a half-open probe, or the error that refuses it.
+   * The caller then makes the call's object, with the breaker's epoch and {@link startTime}.
+   */
+  private acquire(): boolean | CircuitOpenError {
     this.refresh();
-    // A call's start time matters only to the slow-call rule: the clock is not read otherwise.
-    const start = this.slowCallDuration === Infinity ? 0 : this.scheduler.now();
     switch (this.current) {
       case 'closed':
-        return new BreakerCall(this.settleCall, this.epoch, start, false, this.scheduler, this.callTimeout);
+        return false;
       case 'half-open':
         if (this.probesRunning >= this.halfOpenProbes) return new CircuitOpenError('half-open', 0);
         this.probesRunning++;
@@ -651,7 +749,7 @@ export class CircuitBreaker {
               this.open(this.opens + 1, 'half-open max wait passed');
           }, this.halfOpenMaxWait);
         }
-        return new BreakerCall(this.settleCall, this.epoch, start, true, this.scheduler, this.callTimeout);
+        return true;
       case 'open':
         return new CircuitOpenError('open', Math.max(0, this.halfOpenAt - this.scheduler.now()));
       case 'isolated':
@@ -659,8 +757,13 @@ export class CircuitBreaker {
     }
   }
 
+  /** A call's start time: it matters only to the slow-call rule, so the clock is not read otherwise. */
+  private startTime(): number {
+    return this.slowCallDuration === Infinity ? 0 : this.scheduler.now();
+  }
+
   /** Counts a call's outcome (rule 1), then applies the rules of the state it started in. */
-  private settle(permit: BreakerCall, outcome: 'completed' | 'failed' | 'cancelled', error: unknown): void {
+  private settle(permit: Permit, outcome: 'completed' | 'failed' | 'cancelled', error: unknown): void {
     this.refresh();
     const sameState = permit.epoch === this.epoch;
     if (permit.probe && sameState) this.probesRunning--;
@@ -689,7 +792,7 @@ export class CircuitBreaker {
   }
 
   private countClosed(now: number, failed: boolean, slow: boolean): void {
-    this.window.record(now, failed, slow);
+    const era = this.window.record(now, failed, slow);
     if (failed) this.consecutive++;
     else this.consecutive = 0;
     if (this.consecutive >= this.consecutiveRule) {
@@ -699,7 +802,6 @@ export class CircuitBreaker {
     if (this.failureRate === Infinity && this.slowRate === Infinity) return;
     // A quick call that succeeds cannot raise either rate, unless outcomes left the window since the
     // last look (a new era of a time window), or the window had too few calls to judge then.
-    const era = this.window.era(now);
     if (!failed && !slow && this.judged && era === this.judgedEra) return;
     const { calls, failures, slow: slowCalls } = this.window.totals(now);
     this.judgedEra = era;

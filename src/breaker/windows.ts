@@ -31,15 +31,14 @@ export type WindowJSON =
 
 /** The sliding window a circuit breaker's rate rules read. */
 export interface OutcomeWindow {
-  /** One counted outcome, ended at `time`. */
-  record(time: number, failed: boolean, slow: boolean): void;
+  /**
+   * One counted outcome, ended at `time`. Returns which part of the window `time` falls in, its era:
+   * outcomes leave the window only when the era changes (a count window: never by time, always 0; a
+   * time window: the bucket's interval number).
+   */
+  record(time: number, failed: boolean, slow: boolean): number;
   /** The totals over the window as it is at `time`. */
   totals(time: number): WindowTotals;
-  /**
-   * Which part of the window `time` falls in: outcomes leave the window only when this changes
-   * (a count window: never by time, always 0; a time window: the bucket's interval number).
-   */
-  era(time: number): number;
   clear(): void;
   toJSON(time: number): WindowJSON;
   /** Puts back what `toJSON` wrote (a window of the same kind and size), as of `time`. */
@@ -49,10 +48,14 @@ export interface OutcomeWindow {
 const FAILED = 1;
 const SLOW = 2;
 
-/** The last `size` counted outcomes, in a fixed ring. */
+/**
+ * The last `size` counted outcomes, in a fixed ring. Recording one is a few comparisons: no division
+ * (an outcome is recorded per call, so this is on every call's path).
+ */
 export class CountWindow implements OutcomeWindow {
   private readonly flags: Uint8Array;
-  private head = 0;
+  /** The slot the next outcome goes in (when full, the oldest outcome's). */
+  private next = 0;
   private count = 0;
   private failures = 0;
   private slow = 0;
@@ -61,38 +64,41 @@ export class CountWindow implements OutcomeWindow {
     this.flags = new Uint8Array(size);
   }
 
-  record(_time: number, failed: boolean, slow: boolean): void {
-    const flag = (failed ? FAILED : 0) | (slow ? SLOW : 0);
-    const slot = (this.head + this.count) % this.size;
+  record(_time: number, failed: boolean, slow: boolean): number {
+    const slot = this.next;
     if (this.count === this.size) {
-      // Full: the oldest outcome (at head, the same slot) leaves.
-      const old = this.flags[this.head] as number;
-      if (old & FAILED) this.failures--;
-      if (old & SLOW) this.slow--;
-      this.head = (this.head + 1) % this.size;
+      // Full: the oldest outcome (in the slot about to be written) leaves.
+      const old = this.flags[slot] as number;
+      if (old !== 0) {
+        if (old & FAILED) this.failures--;
+        if (old & SLOW) this.slow--;
+      }
     } else {
       this.count++;
     }
-    this.flags[slot] = flag;
+    this.next = slot + 1 === this.size ? 0 : slot + 1;
+    if (!failed && !slow) {
+      this.flags[slot] = 0;
+      return 0;
+    }
+    this.flags[slot] = (failed ? FAILED : 0) | (slow ? SLOW : 0);
     if (failed) this.failures++;
     if (slow) this.slow++;
+    return 0;
   }
 
   totals(): WindowTotals {
     return { calls: this.count, failures: this.failures, slow: this.slow };
   }
 
-  era(): number {
-    return 0;
-  }
-
   clear(): void {
-    this.head = this.count = this.failures = this.slow = 0;
+    this.next = this.count = this.failures = this.slow = 0;
   }
 
   toJSON(): WindowJSON {
     const outcomes: number[] = [];
-    for (let i = 0; i < this.count; i++) outcomes.push(this.flags[(this.head + i) % this.size] as number);
+    const head = (this.next - this.count + this.size) % this.size;
+    for (let i = 0; i < this.count; i++) outcomes.push(this.flags[(head + i) % this.size] as number);
     return { kind: 'calls', outcomes };
   }
 
@@ -108,7 +114,9 @@ export class CountWindow implements OutcomeWindow {
  * Outcomes by the time they ended, in `buckets` buckets of `duration / buckets` ms aligned to
  * `origin` (the breaker's creation time). The window is the current bucket and the `buckets - 1`
  * before it; a bucket is reused only after checking which interval it holds, so an idle gap of any
- * length never lets an old outcome count again.
+ * length never lets an old outcome count again. Recording an outcome in the interval of the last one
+ * (nearly every call) reuses that interval's slot instead of computing it again (a remainder of
+ * floating-point numbers, which is slow).
  */
 export class TimeWindow implements OutcomeWindow {
   private readonly width: number;
@@ -117,6 +125,9 @@ export class TimeWindow implements OutcomeWindow {
   private readonly calls: Float64Array;
   private readonly failures: Float64Array;
   private readonly slow: Float64Array;
+  /** The interval the last outcome was recorded in, and its slot. */
+  private lastInterval = NaN;
+  private lastSlot = 0;
 
   constructor(
     duration: number,
@@ -130,10 +141,6 @@ export class TimeWindow implements OutcomeWindow {
     this.slow = new Float64Array(buckets);
   }
 
-  era(time: number): number {
-    return this.intervalAt(time);
-  }
-
   private intervalAt(time: number): number {
     return Math.floor((time - this.origin) / this.width);
   }
@@ -142,9 +149,14 @@ export class TimeWindow implements OutcomeWindow {
     return ((interval % this.buckets) + this.buckets) % this.buckets;
   }
 
-  record(time: number, failed: boolean, slow: boolean): void {
+  record(time: number, failed: boolean, slow: boolean): number {
     const interval = this.intervalAt(time);
-    const slot = this.slotOf(interval);
+    let slot = this.lastSlot;
+    if (interval !== this.lastInterval) {
+      slot = this.slotOf(interval);
+      this.lastInterval = interval;
+      this.lastSlot = slot;
+    }
     if (this.index[slot] !== interval) {
       this.index[slot] = interval;
       this.calls[slot] = this.failures[slot] = this.slow[slot] = 0;
@@ -152,6 +164,7 @@ export class TimeWindow implements OutcomeWindow {
     (this.calls[slot] as number)++;
     if (failed) (this.failures[slot] as number)++;
     if (slow) (this.slow[slot] as number)++;
+    return interval;
   }
 
   totals(time: number): WindowTotals {
