@@ -6,8 +6,7 @@ import {
   type OperatorFunction,
   type SchedulerAction,
   type SchedulerLike,
-  Subscription,
-  type Observer,
+  type Subscription,
   type Subscriber,
 } from 'rxjs';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
@@ -19,6 +18,7 @@ import {
   type RunWatch,
   type WatchedRun,
 } from '../internal/bufferInternals.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import { RingQueue } from '../internal/RingQueue.js';
 import * as check from '../internal/validate.js';
 import { checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
@@ -224,21 +224,15 @@ class BreakerCall implements RunWatch, Permit {
 
 /**
  * One subscription through `guard`: the call (its permit, timeout and outcome) and the subscriber to
- * the source in one object. It behaves as the library's `OperatorSubscriber` does: it is added to
- * the downstream subscriber before it subscribes to the source; on error or completion it
- * unsubscribes from the source, counts the outcome, then forwards it; unsubscribed before the source
- * ended, the call is counted `'cancelled'`; a throw while forwarding errors the downstream.
+ * the source in one object. The outcome is counted before it is forwarded; unsubscribed before the
+ * source ended, the call is counted `'cancelled'` (the rest is {@link OperatorSubscriber}'s rules).
  */
-class GuardedCall<T> extends Subscription implements Observer<T>, Permit {
+class GuardedCall<T> extends OperatorSubscriber<T> implements Permit {
   timeout: CallTimeoutError | undefined = undefined;
   private timer: Subscription | undefined = undefined;
-  /** Nothing more is forwarded (the source ended, or this was unsubscribed). */
-  private stopped = false;
-  /** The source ended (its outcome is counted by `error` or `complete`, not as a cancellation). */
-  private ended = false;
 
   constructor(
-    private readonly destination: Subscriber<T>,
+    destination: Subscriber<T>,
     private readonly settle: Settle,
     readonly epoch: number,
     readonly start: number,
@@ -246,9 +240,8 @@ class GuardedCall<T> extends Subscription implements Observer<T>, Permit {
     scheduler: SchedulerLike,
     private readonly callTimeout: number,
   ) {
-    super();
+    super(destination);
     if (callTimeout !== Infinity) this.timer = scheduler.schedule(timeOut, callTimeout, this);
-    destination.add(this);
   }
 
   /** The call timed out: it fails with a {@link CallTimeoutError}. */
@@ -258,44 +251,22 @@ class GuardedCall<T> extends Subscription implements Observer<T>, Permit {
     this.error(this.timeout);
   }
 
-  next(value: T): void {
-    if (this.stopped) return;
-    try {
-      this.destination.next(value);
-    } catch (err) {
-      this.destination.error(err);
-    }
+  protected override onNext(value: T): void {
+    this.destination.next(value);
   }
 
-  error(err: unknown): void {
-    if (this.stopped) return;
-    this.stopped = this.ended = true;
-    this.unsubscribe();
-    try {
-      this.end('failed', err);
-      this.destination.error(err);
-    } catch (thrown) {
-      this.destination.error(thrown);
-    }
+  protected override onError(err: unknown): void {
+    this.end('failed', err);
+    this.destination.error(err);
   }
 
-  complete(): void {
-    if (this.stopped) return;
-    this.stopped = this.ended = true;
-    this.unsubscribe();
-    try {
-      this.end('completed', undefined);
-      this.destination.complete();
-    } catch (thrown) {
-      this.destination.error(thrown);
-    }
+  protected override onComplete(): void {
+    this.end('completed', undefined);
+    this.destination.complete();
   }
 
-  override unsubscribe(): void {
-    const cancelled = !this.ended && !this.closed;
-    this.stopped = true;
-    super.unsubscribe();
-    if (cancelled) this.end('cancelled', undefined);
+  protected override onCancelled(): void {
+    this.end('cancelled', undefined);
   }
 
   /** Called once: from `error`, `complete`, or a cancelling `unsubscribe`. */

@@ -19,16 +19,18 @@ export interface SubscriberHandlers<T> {
  * On error or completion it unsubscribes from what it listens to before running the handler, so the
  * source's resources are released as early as possible. Without `error`/`complete` handlers, errors
  * and completion are forwarded to the destination. A handler that throws errors the destination.
- * Handlers are called as methods of the handlers object, so a class instance can be the handlers
- * (one object per inner instead of a closure per handler).
+ *
+ * What to do is given either as a handlers object, or by a subclass overriding the `on*` hooks
+ * (`onNext`, `onError`, `onComplete`, `onCancelled`): then the subscriber is the only object made
+ * per subscription, and the rules above stay written once, here.
  */
 export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
   private stopped = false;
   private ended = false;
 
   constructor(
-    private readonly destination: Subscriber<unknown>,
-    private readonly handlers: SubscriberHandlers<T>,
+    protected readonly destination: Subscriber<unknown>,
+    private readonly handlers?: SubscriberHandlers<T>,
   ) {
     super();
     destination.add(this);
@@ -37,7 +39,7 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
   next(value: T): void {
     if (this.stopped) return;
     try {
-      this.handlers.next(value);
+      this.onNext(value);
     } catch (err) {
       this.destination.error(err);
     }
@@ -48,13 +50,8 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
     this.stopped = true;
     this.ended = true;
     this.unsubscribe();
-    const { handlers } = this;
-    if (!handlers.error) {
-      this.destination.error(err);
-      return;
-    }
     try {
-      handlers.error(err);
+      this.onError(err);
     } catch (thrown) {
       this.destination.error(thrown);
     }
@@ -65,22 +62,41 @@ export class OperatorSubscriber<T> extends Subscription implements Observer<T> {
     this.stopped = true;
     this.ended = true;
     this.unsubscribe();
-    const { handlers } = this;
-    if (!handlers.complete) {
-      this.destination.complete();
-      return;
-    }
     try {
-      handlers.complete();
+      this.onComplete();
     } catch (thrown) {
       this.destination.error(thrown);
     }
   }
 
   override unsubscribe(): void {
-    const cancelled = !this.ended && !this.closed && this.handlers.cancelled !== undefined;
+    const cancelled = !this.ended && !this.closed;
     this.stopped = true;
     super.unsubscribe();
-    if (cancelled) this.handlers.cancelled?.();
+    if (cancelled) this.onCancelled();
+  }
+
+  /** A value arrived (not after the end). */
+  protected onNext(value: T): void {
+    (this.handlers as SubscriberHandlers<T>).next(value);
+  }
+
+  /** What it listens to failed; it is already unsubscribed. */
+  protected onError(err: unknown): void {
+    const handlers = this.handlers as SubscriberHandlers<T>;
+    if (handlers.error) handlers.error(err);
+    else this.destination.error(err);
+  }
+
+  /** What it listens to completed; it is already unsubscribed. */
+  protected onComplete(): void {
+    const handlers = this.handlers as SubscriberHandlers<T>;
+    if (handlers.complete) handlers.complete();
+    else this.destination.complete();
+  }
+
+  /** Unsubscribed before what it listens to ended (called after its finalizers have run). */
+  protected onCancelled(): void {
+    this.handlers?.cancelled?.();
   }
 }

@@ -12,6 +12,8 @@ import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter
 import { isAdaptiveConcurrency, type AdaptiveConcurrency } from '../adaptive/adaptiveConcurrency.js';
 import { isAdaptiveCapacity, type AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
+import type { FlowProbe } from '../monitoring/FlowMeter.js';
+import type { LimitController } from '../adaptive/adaptiveConcurrency.js';
 import { toObservable } from './toObservable.js';
 import * as check from './validate.js';
 
@@ -197,7 +199,7 @@ export function createBufferOperator<T, R>(
           },
           release: (value, index) => {
             if (!policy) {
-              subscribeInner(toObservable(operator, project(value, index)), value, done, onError);
+              subscribeInner(toObservable(operator, project(value, index)), value, onError);
               return true;
             }
             const ticket = policy.begin(value);
@@ -207,7 +209,7 @@ export function createBufferOperator<T, R>(
               return ticket === 'wait' ? 'wait' : false;
             }
             if (ticket instanceof RunFallback) {
-              subscribeInner(toObservable(operator, ticket.input, 'the fallback'), value, done, 'error');
+              subscribeInner(toObservable(operator, ticket.input, 'the fallback'), value, 'error');
               return true;
             }
             let inner: Observable<R>;
@@ -218,7 +220,7 @@ export function createBufferOperator<T, R>(
               ticket.end('cancelled');
               throw err;
             }
-            subscribeInner(inner, value, done, onError, ticket);
+            subscribeInner(inner, value, onError, ticket);
             return true;
           },
           blocked: () => policy?.blocked?.(),
@@ -239,14 +241,28 @@ export function createBufferOperator<T, R>(
         queue.fail(err);
       };
 
+      /** What every run of this subscription shares (see {@link InnerRun}). */
+      const scope: RunScope<T, R> = {
+        operator,
+        destination,
+        queue,
+        probe,
+        controller,
+        policy,
+        onError,
+        done,
+        run: (inner, value, whenFailed, watch) => {
+          subscribeInner(inner, value, whenFailed, watch);
+        },
+      };
+
       /**
-       * Runs one inner (or, after it failed, its fallback) in a slot; `done` is called once, when the
-       * slot frees. The meter sees each run start and end (a fallback is a run of its own).
+       * Runs one inner (or, after it failed, its fallback) in a slot; the slot frees once, when the
+       * run ends (`done`). The meter sees each run start and end (a fallback is a run of its own).
        */
       const subscribeInner = (
         inner: Observable<R>,
         value: T,
-        done: (at?: number) => void,
         whenFailed: OnInnerError<T, R>,
         watch?: RunWatch,
       ): void => {
@@ -255,54 +271,11 @@ export function createBufferOperator<T, R>(
         // of `project` when there is no policy.
         const sampled =
           controller !== undefined && (watch !== undefined || !policy) && whenFailed === onError;
-        const inflight = active;
         probe?.started();
-        const subscriber = new OperatorSubscriber<R>(destination, {
-          next: (result) => {
-            destination.next(result);
-          },
-          error: (err) => {
-            // One clock read for the meter and the adaptive limit.
-            const took = probe || sampled ? queue.time() - startedAt : 0;
-            if (probe) probe.ended(took, 'failed');
-            if (sampled) controller.sample(took, inflight, true);
-            // The policy (the breaker) counts the failure first, whatever onError says.
-            watch?.end('failed', err);
-            if (whenFailed === 'error') {
-              queue.fail(err);
-            } else if (whenFailed === 'continue') {
-              done();
-            } else {
-              // The fallback runs in the failed work's slot; if it fails too, the output fails.
-              let fallback: Observable<R>;
-              try {
-                fallback = toObservable(operator, whenFailed(err, value), '`onError`');
-              } catch (thrown) {
-                queue.fail(thrown);
-                return;
-              }
-              subscribeInner(fallback, value, done, 'error');
-            }
-          },
-          complete: () => {
-            const end = probe || sampled ? queue.time() : NaN;
-            const took = probe || sampled ? end - startedAt : 0;
-            if (probe) probe.ended(took, 'completed');
-            if (sampled) controller.sample(took, inflight, false);
-            watch?.end('completed');
-            // The drain this end starts reads the time of the same instant: the end's reading serves,
-            // unless a policy or an adaptive limit ran code of its own in between.
-            done(watch || controller ? NaN : end);
-          },
-          cancelled: watch
-            ? () => {
-                watch.end('cancelled');
-              }
-            : undefined,
-        });
-        watch?.attach(subscriber);
+        const run = new InnerRun<T, R>(scope, value, whenFailed, watch, startedAt, sampled, active);
+        watch?.attach(run);
         // An inner cancelled by teardown is not sampled: detaching the probe returns `running` to 0.
-        inner.subscribe(subscriber);
+        inner.subscribe(run);
       };
 
       const initialCapacity = sized
@@ -342,4 +315,92 @@ export function createBufferOperator<T, R>(
       });
       queue.subscribeTo(source);
     });
+}
+
+/** What the runs of one subscription share: one object per subscription, not per run. */
+interface RunScope<T, R> {
+  readonly operator: string;
+  readonly destination: Subscriber<unknown>;
+  readonly queue: GatedQueue<T>;
+  readonly probe: FlowProbe | undefined;
+  readonly controller: LimitController | undefined;
+  readonly policy: RunPolicy<T, R> | undefined;
+  /** The operator's `onError`. */
+  readonly onError: OnInnerError<T, R>;
+  /**
+   * A run's slot frees. `at`: the clock reading the run's end took, when no user code has run since:
+   * the drain it starts uses it (see `GatedQueue.drain`).
+   */
+  done(at?: number): void;
+  /** Runs an inner in the slot of `value` (a fallback, after a failed run). */
+  run(inner: Observable<R>, value: T, whenFailed: OnInnerError<T, R>, watch?: RunWatch): void;
+}
+
+/**
+ * One run of `project` (or of a fallback) in a slot: its subscriber, and what its end does, in one
+ * object. On its end it tells the meter, the adaptive limit and the policy, in that order, then frees
+ * the slot; on failure, `whenFailed` decides (fail the output, go on, or run a fallback in the slot).
+ */
+class InnerRun<T, R> extends OperatorSubscriber<R> {
+  constructor(
+    private readonly scope: RunScope<T, R>,
+    private readonly value: T,
+    private readonly whenFailed: OnInnerError<T, R>,
+    private readonly watch: RunWatch | undefined,
+    /** `time()` when the run started (read only for a meter or an adaptive limit). */
+    private readonly startedAt: number,
+    /** The adaptive limit samples this run. */
+    private readonly sampled: boolean,
+    /** Runs in progress when this one started, for the adaptive limit's sample. */
+    private readonly inflight: number,
+  ) {
+    super(scope.destination);
+  }
+
+  protected override onNext(result: R): void {
+    this.destination.next(result);
+  }
+
+  protected override onError(err: unknown): void {
+    const { scope, whenFailed, sampled } = this;
+    const { probe } = scope;
+    // One clock read for the meter and the adaptive limit.
+    const took = probe || sampled ? scope.queue.time() - this.startedAt : 0;
+    if (probe) probe.ended(took, 'failed');
+    if (sampled) (scope.controller as LimitController).sample(took, this.inflight, true);
+    // The policy (the breaker) counts the failure first, whatever onError says.
+    this.watch?.end('failed', err);
+    if (whenFailed === 'error') {
+      scope.queue.fail(err);
+    } else if (whenFailed === 'continue') {
+      scope.done();
+    } else {
+      // The fallback runs in the failed work's slot; if it fails too, the output fails.
+      let fallback: Observable<R>;
+      try {
+        fallback = toObservable(scope.operator, whenFailed(err, this.value), '`onError`');
+      } catch (thrown) {
+        scope.queue.fail(thrown);
+        return;
+      }
+      scope.run(fallback, this.value, 'error');
+    }
+  }
+
+  protected override onComplete(): void {
+    const { scope, sampled, watch } = this;
+    const { probe } = scope;
+    const end = probe || sampled ? scope.queue.time() : NaN;
+    const took = probe || sampled ? end - this.startedAt : 0;
+    if (probe) probe.ended(took, 'completed');
+    if (sampled) (scope.controller as LimitController).sample(took, this.inflight, false);
+    watch?.end('completed');
+    // The drain this end starts reads the time of the same instant: the end's reading serves,
+    // unless a policy or an adaptive limit ran code of its own in between.
+    scope.done(watch || scope.controller ? NaN : end);
+  }
+
+  protected override onCancelled(): void {
+    this.watch?.end('cancelled');
+  }
 }
