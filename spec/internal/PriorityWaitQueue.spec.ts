@@ -210,6 +210,18 @@ describe('PriorityWaitQueue', () => {
     run(ops);
   });
 
+  it('refuses a value past its most slots before changing anything, then goes on', () => {
+    const queue = new PriorityWaitQueue<string>(false, undefined, 32);
+    for (let i = 0; i < 32; i++) queue.push(`v${String(i)}`, i, 1, 0, i);
+    expect(() => {
+      queue.push('too many', 32, 1, 0, 100);
+    }).toThrow(new RangeError('bufferPriority: more than 32 values cannot wait at once'));
+    expect(queue.length).toBe(32);
+    expect(queue.shift()).toBe('v31');
+    queue.push('fits', 33, 1, 0, 100);
+    expect(queue.shift()).toBe('fits');
+  });
+
   it('lets go of every value it gave back, and of large arrays once empty', () => {
     const queue = new PriorityWaitQueue<object>(true);
     for (let i = 0; i < 5000; i++) queue.push({ i }, i, 1, i, i % 7);

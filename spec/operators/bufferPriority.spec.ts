@@ -11,6 +11,7 @@ import {
   type OperatorFunction,
 } from 'rxjs';
 import { bufferPriority, type DropReason } from 'rxjs-backpressure';
+import { PriorityWaitQueue } from '../../src/internal/PriorityWaitQueue';
 import { errorShape, recordCalls, recordDrops, testScheduler, thrownBy } from '../helpers/marbles';
 
 /** `project` for marble tests: the work is `inner` (a cold observable), whose `x` becomes the value. */
@@ -732,6 +733,45 @@ describe('bufferPriority', () => {
       expect(noOptions).toThrow(TypeError);
       expect(noPriority).toThrow(TypeError);
     });
+  });
+
+  it('reports a value the queue cannot take (more than it can ever hold) and fails with why', () => {
+    // The queue's limit (2^26 values waiting) is out of reach of a test: it refuses 'c' here instead.
+    const error = new RangeError('bufferPriority: more than 67108864 values cannot wait at once');
+    // Called below with the queue as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const original = PriorityWaitQueue.prototype.push;
+    const push = jest.spyOn(PriorityWaitQueue.prototype, 'push').mockImplementation(function (
+      this: PriorityWaitQueue<unknown>,
+      ...args
+    ) {
+      if (args[0] === 'c') throw error;
+      original.apply(this, args);
+    });
+    try {
+      const drops: [string, DropReason][] = [];
+      const source = new Subject<string>();
+      let failure: unknown;
+      source
+        .pipe(
+          bufferPriority(10, () => new Observable<string>(), {
+            priority: () => 1,
+            onDrop: (value, reason) => drops.push([value, reason]),
+          }),
+        )
+        .subscribe({ error: (err: unknown) => (failure = err) });
+      source.next('a'); // runs (never ends)
+      source.next('b'); // waits
+      source.next('c'); // refused by the queue
+      expect(failure).toBe(error);
+      expect(drops).toEqual([
+        ['c', 'cleared'],
+        ['b', 'cleared'],
+      ]);
+      expect(source.observed).toBe(false);
+    } finally {
+      push.mockRestore();
+    }
   });
 
   describe('bad input', () => {

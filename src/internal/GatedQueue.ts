@@ -552,7 +552,12 @@ export class GatedQueue<T> {
     }
     const capacity = this.estimator ? this.estimator.capacityAt(arrival) : this.capacity;
     if (queue.length < capacity) {
-      queue.push(value, index, cost, arrival, rank);
+      try {
+        queue.push(value, index, cost, arrival, rank);
+      } catch (err) {
+        // The queue could not grow (more values than it can ever hold): the value never got in.
+        this.reportThenFail(value, 'cleared', err);
+      }
       return;
     }
     const reason = this.dropReason;

@@ -19,7 +19,7 @@ const SEQ_LIMIT = 2 ** 26;
  * A 4-ary min-heap of nodes, each two numbers side by side in one typed array: a key `a`, and a tag
  * that breaks ties and names the slot (`tag = sequence * SLOT_SPAN + slot`, so that ordering by tag
  * is ordering by sequence number). A comparison reads adjacent memory, the four children of a node
- * fill one 64-byte cache line, and there are half the levels of a binary heap: what counts once the
+ * are 64 adjacent bytes, and there are half the levels of a binary heap: what counts once the
  * heap outgrows the processor's cache.
  *
  * A node never leaves from the middle: a node whose slot no longer holds its tag is dead. The queue
@@ -164,10 +164,12 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
    * @param timed Keep arrival order for expiry.
    * @param seqLimit Sequence numbers stay within ±this; when one would reach it, the values waiting
    *   are numbered again from 0 (tests lower it to reach that case).
+   * @param maxSlots The most values that may wait at once, at most 2^26 (tests lower it).
    */
   constructor(
     timed: boolean,
     private readonly seqLimit = SEQ_LIMIT,
+    private readonly maxSlots = SLOT_SPAN,
   ) {
     this.byArrival = timed ? new LazyHeap(MIN_SLOTS) : undefined;
   }
@@ -359,8 +361,9 @@ export class PriorityWaitQueue<T> implements WaitQueue<T> {
 
   private grow(): void {
     const size = this.size * 2;
-    if (size > SLOT_SPAN) {
-      throw new RangeError(`bufferPriority: more than ${String(SLOT_SPAN)} values cannot wait at once`);
+    if (size > this.maxSlots) {
+      // Thrown before anything changes: the engine reports the value that did not fit and fails.
+      throw new RangeError(`bufferPriority: more than ${String(this.maxSlots)} values cannot wait at once`);
     }
     const values = new Array<T | undefined>(size);
     for (let i = 0; i < this.used; i++) values[i] = this.values[i];
