@@ -353,6 +353,38 @@ describe('ManualTimeScheduler', () => {
       expect(over.pendingCount).toBe(1);
     });
 
+    it('advanceBy and advanceTo stop an action that keeps rescheduling at the same instant', () => {
+      const livelock = (scheduler: ManualTimeScheduler) =>
+        scheduler.schedule(function (this: SchedulerAction<undefined>) {
+          this.schedule(undefined, 0);
+        }, 3);
+      const a = new ManualTimeScheduler(0, { flushLimit: 5 });
+      livelock(a);
+      expect(() => {
+        a.advanceBy(10);
+      }).toThrow(/advanceBy: ran 5 actions \(flushLimit\) at 3 without time moving on/);
+      const b = new ManualTimeScheduler(0, { flushLimit: 5 });
+      livelock(b);
+      expect(() => {
+        b.advanceTo(10);
+      }).toThrow(/advanceTo: ran 5 actions \(flushLimit\) at 3/);
+    });
+
+    it('advanceBy runs any number of actions over time, and up to flushLimit at one instant', () => {
+      const scheduler = new ManualTimeScheduler(0, { flushLimit: 5 });
+      let ran = 0;
+      // 5 at one instant (the limit), then 20 more one ms apart: 25 in one call.
+      for (let i = 0; i < 5; i++) scheduler.schedule(() => ran++, 1);
+      for (let i = 0; i < 20; i++) scheduler.schedule(() => ran++, 2 + i);
+      scheduler.advanceBy(100);
+      expect(ran).toBe(25);
+      scheduler.schedule(() => ran++, 0);
+      for (let i = 0; i < 5; i++) scheduler.schedule(() => ran++, 0);
+      expect(() => {
+        scheduler.advanceBy(0);
+      }).toThrow(/ran 5 actions \(flushLimit\) at 100/);
+    });
+
     it('accepts an infinite flushLimit', () => {
       const scheduler = new ManualTimeScheduler(0, { flushLimit: Infinity });
       let ran = 0;

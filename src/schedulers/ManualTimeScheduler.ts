@@ -373,6 +373,8 @@ export class ManualTimeScheduler implements SchedulerLike {
    *
    * @param ms A finite, non-negative number of ms; `advanceBy(0)` runs what is due now.
    * @throws RangeError for a negative, `NaN` or infinite `ms`.
+   * @throws Error when more than `flushLimit` actions run at one instant (an action that keeps
+   *   rescheduling with no delay would otherwise never let the call return).
    */
   advanceBy(ms: number): void {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
@@ -393,6 +395,7 @@ export class ManualTimeScheduler implements SchedulerLike {
    *
    * @param time A finite time, not earlier than `now()`.
    * @throws RangeError when `time` is in the past or not finite.
+   * @throws Error when more than `flushLimit` actions run at one instant (see `advanceBy`).
    */
   advanceTo(time: number): void {
     const timeline = this.timeline;
@@ -411,8 +414,19 @@ export class ManualTimeScheduler implements SchedulerLike {
 
   private advance(method: string, time: number): void {
     const timeline = this.timeline;
+    const limit = this.flushLimit;
     this.run(method, () => {
+      /** Actions run at the current instant: time cannot move on while one keeps rescheduling at 0. */
+      let atInstant = 0;
       for (let due = timeline.firstDue(); due !== undefined && due <= time; due = timeline.firstDue()) {
+        atInstant = due === timeline.clock ? atInstant + 1 : 1;
+        if (atInstant > limit) {
+          throw new Error(
+            `ManualTimeScheduler.${method}: ran ${String(limit)} actions (flushLimit) at ${String(due)} ` +
+              'without time moving on: an action keeps scheduling another with no delay. Look for a ' +
+              'retry or a drain that reschedules itself at once while nothing changes.',
+          );
+        }
         this.runNext(due);
       }
       timeline.clock = time;
