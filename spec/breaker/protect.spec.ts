@@ -1,4 +1,5 @@
 import {
+  BehaviorSubject,
   map,
   mergeMap,
   NEVER,
@@ -413,6 +414,30 @@ describe('CircuitBreaker.protect (issue 10, rules 6, 7 and 11)', () => {
         ['c', 14],
         ['d', 14],
       ]);
+    });
+
+    it('past the half-open instant with every slot taken, waits for a slot instead of polling at once', () => {
+      // Found by the adaptive-limit property (a limit lowered while a call ran): the slots are full,
+      // so the gate does not ask the breaker, which still read 'open' past its half-open instant; the
+      // drain scheduled for that instant then rescheduled itself at once, without end.
+      const concurrency = new BehaviorSubject(2);
+      const d = drive(
+        { consecutiveFailures: 1, openDuration: 10 },
+        { whenOpen: 'wait', capacity: 10, concurrency, onError: 'continue' },
+      );
+      d.source.next('a');
+      d.source.next('b');
+      d.scheduler.advanceTo(1);
+      d.fail('a'); // opens at 1: half-open at 11; b still runs
+      d.source.next('c'); // waits: the drain at 11 is scheduled
+      concurrency.next(1); // b alone fills the slots
+      d.scheduler.advanceTo(20);
+      expect(d.breaker.state).toBe('half-open');
+      expect(d.scheduler.pendingCount).toBe(0);
+      expect(d.started.map(([v]) => v)).toEqual(['a', 'b']);
+      d.finish('b'); // the slot frees: c is the probe
+      expect(d.started.slice(-1)).toEqual([['c', 20]]);
+      expect(d.drops.drops).toEqual([]);
     });
 
     it('a failed probe keeps them waiting until the next half-open instant', () => {

@@ -636,7 +636,13 @@ export class CircuitBreaker {
             },
             blocked: wait
               ? () => {
-                  if (halfOpenDrain || this.current !== 'open') return;
+                  if (halfOpenDrain) return;
+                  // The state as of now: values can also be blocked by full slots, in which case the
+                  // breaker was not asked and may still read 'open' past its half-open instant. A
+                  // drain scheduled for that instant would find the slots full and schedule itself
+                  // again at once, without end; the end of a run drains anyway.
+                  this.refresh();
+                  if (this.current !== 'open') return;
                   const delay = Math.max(0, this.halfOpenAt - this.scheduler.now());
                   halfOpenDrain = this.scheduler.schedule(() => {
                     halfOpenDrain = undefined;
