@@ -8,12 +8,14 @@ import {
 import type { OnDrop } from '../types.js';
 import { GatedQueue, type EngineOverflow } from './GatedQueue.js';
 import { checkLimit, watchLimit, type Limit } from './limits.js';
-import { attachMeter, checkMeter, type FlowMeter } from '../monitoring/FlowMeter.js';
-import { isAdaptiveConcurrency, type AdaptiveConcurrency } from '../adaptive/adaptiveConcurrency.js';
+import { attachMeter, checkMeter, type FlowMeter, type FlowProbe } from '../monitoring/FlowMeter.js';
+import {
+  isAdaptiveConcurrency,
+  type AdaptiveConcurrency,
+  type LimitController,
+} from '../adaptive/adaptiveConcurrency.js';
 import { isAdaptiveCapacity, type AdaptiveCapacity } from '../adaptive/adaptiveCapacity.js';
 import { OperatorSubscriber } from './OperatorSubscriber.js';
-import type { FlowProbe } from '../monitoring/FlowMeter.js';
-import type { LimitController } from '../adaptive/adaptiveConcurrency.js';
 import { toObservable } from './toObservable.js';
 import * as check from './validate.js';
 
@@ -241,21 +243,6 @@ export function createBufferOperator<T, R>(
         queue.fail(err);
       };
 
-      /** What every run of this subscription shares (see {@link InnerRun}). */
-      const scope: RunScope<T, R> = {
-        operator,
-        destination,
-        queue,
-        probe,
-        controller,
-        policy,
-        onError,
-        done,
-        run: (inner, value, whenFailed, watch) => {
-          subscribeInner(inner, value, whenFailed, watch);
-        },
-      };
-
       /**
        * Runs one inner (or, after it failed, its fallback) in a slot; the slot frees once, when the
        * run ends (`done`). The meter sees each run start and end (a fallback is a run of its own).
@@ -276,6 +263,19 @@ export function createBufferOperator<T, R>(
         watch?.attach(run);
         // An inner cancelled by teardown is not sampled: detaching the probe returns `running` to 0.
         inner.subscribe(run);
+      };
+
+      /** What every run of this subscription shares (see {@link InnerRun}). */
+      const scope: RunScope<T, R> = {
+        operator,
+        destination,
+        queue,
+        probe,
+        controller,
+        policy,
+        onError,
+        done,
+        run: subscribeInner,
       };
 
       const initialCapacity = sized
