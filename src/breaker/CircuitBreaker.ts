@@ -6,8 +6,8 @@ import {
   type OperatorFunction,
   type SchedulerAction,
   type SchedulerLike,
-  type Subscription,
   type Subscriber,
+  type Subscription,
 } from 'rxjs';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
 import {
